@@ -38,6 +38,13 @@ uint64_t tn_model_epoch(const tn_model_t *m);
 void tn_model_set_epoch(tn_model_t *m, uint64_t epoch);
 const char *tn_model_home(const tn_model_t *m);
 
+/* Dataset notes kept with the graph: a map such as {"dataset", "reference":
+ * {"pairs", "countries", "as_of", "source"}, "note"} that graph.stats reports
+ * beside the computed figures (the official totals the verified data falls
+ * short of). Set replaces (copies); 0 or -1 on out-of-memory. */
+int tn_model_set_meta(tn_model_t *m, const tn_val_t *meta);
+const tn_val_t *tn_model_meta(const tn_model_t *m);
+
 size_t tn_model_node_count(const tn_model_t *m);
 size_t tn_model_pair_count(const tn_model_t *m);
 

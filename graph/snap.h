@@ -29,6 +29,7 @@ typedef struct tn_snap {
     atomic_int refs;
     uint64_t epoch;
     char *home;                 /* home id (may name no node) */
+    tn_val_t meta;              /* the model's dataset notes (tn_model_meta), copied */
     size_t nnodes, npairs;
     tn_node_t **nodes;          /* sorted by id after build */
     tn_pair_t **pairs;          /* sorted by key after build */
