@@ -103,6 +103,7 @@ int tn_utf8_valid(const char *str, size_t len, int allow_controls) {
 
 typedef struct vctx {
     int64_t index;      /* batch index, or -1 for a single record */
+    const char *array;  /* "nodes" or "pairs": qualifies batch detail fields */
     tn_error_t *err;
     int failed;
 } vctx_t;
@@ -118,7 +119,9 @@ static int fail(vctx_t *vc, const char *field, const char *fmt, ...) {
     va_end(ap);
     vc->failed = 1;
     if (vc->index >= 0) {
-        tn_error_detail(vc->err, vc->index, field, "%s", reason);
+        char qualified[64];
+        snprintf(qualified, sizeof qualified, "%s.%s", vc->array, field);
+        tn_error_detail(vc->err, vc->index, qualified, "%s", reason);
         tn_error_set(vc->err, TN_ERR_INVALID_PARAMS, "invalid records in batch");
     } else {
         tn_error_set(vc->err, TN_ERR_INVALID_PARAMS, "%s: %s", field, reason);
@@ -234,10 +237,10 @@ static const char *const node_fields[] = {
 };
 
 tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn_error_t *err) {
-    vctx_t vc = { index, err, 0 };
+    vctx_t vc = { index, "nodes", err, 0 };
     *out = NULL;
     if (v == NULL || v->type != TN_V_MAP) {
-        fail(&vc, "node", "must be a map");
+        fail(&vc, "record", "must be a map");
         return err ? err->code : TN_ERR_INVALID_PARAMS;
     }
     tn_node_t *n = calloc(1, sizeof *n);
@@ -371,10 +374,10 @@ static const char *const pair_fields[] = {
 };
 
 tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn_error_t *err) {
-    vctx_t vc = { index, err, 0 };
+    vctx_t vc = { index, "pairs", err, 0 };
     *out = NULL;
     if (v == NULL || v->type != TN_V_MAP) {
-        fail(&vc, "pair", "must be a map");
+        fail(&vc, "record", "must be a map");
         return err ? err->code : TN_ERR_INVALID_PARAMS;
     }
     tn_pair_t *p = calloc(1, sizeof *p);

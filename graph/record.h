@@ -81,7 +81,8 @@ int tn_conf_parse(const char *s, tn_conf_t *out);
 /* Build a node from a map, checking every field's type, range and form
  * (not references to other nodes: that is the model's job). On failure
  * returns TN_ERR_INVALID_PARAMS; when 'index' >= 0 the problem is added to
- * err as a batch detail {index, field, reason}, otherwise it becomes the
+ * err as a batch detail {index, field: "nodes.<f>"|"pairs.<f>", reason},
+ * otherwise it becomes the
  * message. On success *out holds a new record with refs = 1. */
 tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn_error_t *err);
 tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn_error_t *err);
