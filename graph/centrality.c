@@ -1,0 +1,310 @@
+/*
+ * centrality.c -- query.centrality (PROTOCOL.md sections 4 and 5): build the
+ * "partnerships" or "full" graph of a snapshot under the pair filters, run
+ * one of seven igraph metrics on it, and rank the reported vertices.
+ *
+ * igraph style inside (IGRAPH_CHECK / IGRAPH_FINALLY), one conversion to
+ * tn_code_t at the edge (tn_igraph_fail). Runs on the igraph thread only.
+ * Every vertex id handed to igraph is made here from snapshot indices and
+ * checked against the vertex count before igraph sees it.
+ *
+ * Definitions follow the protocol; where it is silent (docs/queries.md):
+ * - non-finite scores (igraph's NaN closeness of an isolated vertex, or
+ *   harmonic/eigenvector on degenerate graphs) become 0, and normalising by
+ *   n-1 or (n-1)(n-2)/2 is skipped when that is 0, so output is always finite;
+ * - eigenvector scores within 1e-12 of 0 (ARPACK round-off on vertices
+ *   outside the dominant component) are reported as exactly 0, so ties fall
+ *   back to id order instead of to noise;
+ * - "damping" with a metric other than pagerank, and "cutoff" with one other
+ *   than betweenness/closeness/harmonic, are invalid_params.
+ */
+#include "igraph_bridge.h"
+#include "query_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum metric {
+    M_DEGREE = 0, M_BETWEENNESS, M_CLOSENESS, M_HARMONIC, M_EIGENVECTOR, M_PAGERANK, M_CONSTRAINT
+} metric_t;
+
+static const char *const metric_names[] = {
+    "degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank", "constraint", NULL
+};
+static const char *const graph_names[] = { "partnerships", "full", NULL };
+static const char *const node_kinds[] = { "country", "province", "city", NULL };
+
+typedef struct copts {
+    metric_t metric;
+    int full;               /* graph "full" (else "partnerships") */
+    int normalized;
+    double damping;
+    double cutoff;          /* < 0: exact */
+} copts_t;
+
+/* Run the metric on the graph with n vertices and 'edges'; fill 'res'
+ * (scores) and 'deg' (degrees in the simple graph). Both are initialized
+ * by the caller. igraph style: on error the handler has freed our locals. */
+static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edges,
+                              const copts_t *o, igraph_vector_t *res, igraph_vector_int_t *deg) {
+    igraph_t g;
+    igraph_real_t value;
+    igraph_arpack_options_t arpack;
+
+    IGRAPH_CHECK(igraph_create(&g, edges, n, IGRAPH_UNDIRECTED));
+    IGRAPH_FINALLY(igraph_destroy, &g);
+    /* Section 4: simple. A city paired with its own parent would otherwise
+     * give a double edge in "full". */
+    IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
+    IGRAPH_CHECK(igraph_degree(&g, deg, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
+
+    switch (o->metric) {
+    case M_DEGREE:
+        IGRAPH_CHECK(igraph_vector_resize(res, n));
+        for (igraph_integer_t i = 0; i < n; i++)
+            VECTOR(*res)[i] = (igraph_real_t) VECTOR(*deg)[i];
+        break;
+    case M_BETWEENNESS:
+        if (o->cutoff >= 0)
+            IGRAPH_CHECK(igraph_betweenness_cutoff(&g, res, igraph_vss_all(), false, NULL,
+                                                   o->cutoff));
+        else
+            IGRAPH_CHECK(igraph_betweenness(&g, res, igraph_vss_all(), false, NULL));
+        break;
+    case M_CLOSENESS:
+        /* igraph's normalized closeness is the protocol's definition. */
+        if (o->cutoff >= 0)
+            IGRAPH_CHECK(igraph_closeness_cutoff(&g, res, NULL, NULL, igraph_vss_all(), IGRAPH_ALL,
+                                                 NULL, true, o->cutoff));
+        else
+            IGRAPH_CHECK(igraph_closeness(&g, res, NULL, NULL, igraph_vss_all(), IGRAPH_ALL,
+                                          NULL, true));
+        break;
+    case M_HARMONIC:
+        /* Unnormalized here; the caller divides by n-1 when asked. */
+        if (o->cutoff >= 0)
+            IGRAPH_CHECK(igraph_harmonic_centrality_cutoff(&g, res, igraph_vss_all(), IGRAPH_ALL,
+                                                           NULL, false, o->cutoff));
+        else
+            IGRAPH_CHECK(igraph_harmonic_centrality(&g, res, igraph_vss_all(), IGRAPH_ALL,
+                                                    NULL, false));
+        break;
+    case M_EIGENVECTOR:
+        igraph_arpack_options_init(&arpack);
+        IGRAPH_CHECK(igraph_eigenvector_centrality(&g, res, &value, false, true, NULL, &arpack));
+        break;
+    case M_PAGERANK:
+        IGRAPH_CHECK(igraph_pagerank(&g, IGRAPH_PAGERANK_ALGO_PRPACK, res, &value,
+                                     igraph_vss_all(), false, o->damping, NULL, NULL));
+        break;
+    case M_CONSTRAINT:
+        IGRAPH_CHECK(igraph_constraint(&g, res, igraph_vss_all(), NULL));
+        break;
+    }
+    igraph_destroy(&g);
+    IGRAPH_FINALLY_CLEAN(1);
+    return IGRAPH_SUCCESS;
+}
+
+/* The vertices of the chosen graph (snapshot indices, in id order) and
+ * its edges as graph-vertex pairs. Returns -1 on OOM. */
+static int build_edges(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
+                       int64_t *gv, igraph_integer_t *n, int64_t *of, igraph_vector_int_t *edges) {
+    igraph_integer_t k = 0;
+    for (size_t v = 0; v < s->nnodes; v++) {
+        of[v] = -1;
+        if (o->full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
+            of[v] = k;
+            gv[k++] = (int64_t) v;
+        }
+    }
+    *n = k;
+    for (size_t p = 0; p < s->npairs; p++) {
+        if (!tn_filter_keep(f, s->pairs[p]))
+            continue;
+        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
+        if (a < 0 || b < 0)
+            continue;               /* a pair never ends at a country; be safe */
+        if (igraph_vector_int_push_back(edges, a) != IGRAPH_SUCCESS
+            || igraph_vector_int_push_back(edges, b) != IGRAPH_SUCCESS)
+            return -1;
+    }
+    if (!o->full)
+        return 0;
+    for (size_t v = 0; v < s->nnodes; v++) {
+        const tn_node_t *nd = s->nodes[v];
+        int64_t to = -1;
+        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
+            to = tn_snap_find(s, nd->parent);
+        if (nd->kind != TN_NODE_COUNTRY && to < 0)
+            to = s->country_of[v];          /* no (known) parent: the country */
+        if (to < 0 || to == (int64_t) v)
+            continue;
+        if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
+            || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct scored {
+    double score;
+    int64_t v;              /* snapshot vertex: its order is id order */
+} scored_t;
+
+static int cmp_scored(const void *x, const void *y) {
+    const scored_t *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Post-process one raw igraph score for vertex i of n (see the top). */
+static double finish(const copts_t *o, double x, igraph_integer_t n) {
+    double nn = (double) n;
+    if (!isfinite(x))
+        return 0.0;
+    switch (o->metric) {
+    case M_DEGREE:
+    case M_HARMONIC:
+        return o->normalized && n > 1 ? x / (nn - 1.0) : x;
+    case M_BETWEENNESS:
+        return o->normalized && n > 2 ? x / ((nn - 1.0) * (nn - 2.0) / 2.0) : x;
+    case M_EIGENVECTOR:
+        return fabs(x) < 1e-12 ? 0.0 : x;
+    default:
+        return x;
+    }
+}
+
+/* query.centrality (options in the table of query.c). */
+tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
+                          tn_val_t *out, tn_error_t *err) {
+    copts_t o = { M_DEGREE, 0, 0, 0.85, -1.0 };
+    int metric = 0, graph = 0, kind = -1;
+    const char *country = NULL;
+    int64_t top = 20;
+    tn_filter_t f;
+    tn_code_t rc;
+
+    *out = TN_VAL_NIL;
+    if ((rc = tn_q_start(s, "query.centrality", opts, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "metric", 1, metric_names, &metric, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "graph", 0, graph_names, &graph, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "kind", 0, node_kinds, &kind, err)) != TN_OK
+        || (rc = tn_opt_str(opts, "country", 0, &country, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "top", 0, 1, 100000, &top, err)) != TN_OK
+        || (rc = tn_opt_bool(opts, "normalized", 0, &o.normalized, err)) != TN_OK
+        || (rc = tn_opt_num(opts, "damping", 0, 0.0, 1.0, &o.damping, err)) != TN_OK
+        || (rc = tn_opt_num(opts, "cutoff", 0, 0.0, 1e9, &o.cutoff, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 0, &f, err)) != TN_OK
+        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        return rc;
+    o.metric = (metric_t) metric;
+    o.full = graph == 1;
+    /* damping 1 leaves PageRank without a unique solution. */
+    if (o.damping >= 1.0)
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'damping' must be below 1");
+    if (tn_map_get(opts, "damping") && tn_map_get(opts, "damping")->type != TN_V_NIL
+        && o.metric != M_PAGERANK)
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'damping' applies only to pagerank");
+    if (o.cutoff >= 0 && o.metric != M_BETWEENNESS && o.metric != M_CLOSENESS
+        && o.metric != M_HARMONIC)
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS,
+                            "option 'cutoff' applies only to betweenness, closeness and harmonic");
+    if (tn_query_should_stop(ctx))
+        return tn_query_stopped(ctx, err);
+
+    size_t k = s->nnodes ? s->nnodes : 1;
+    int64_t *gv = malloc(k * sizeof *gv), *of = malloc(k * sizeof *of);
+    scored_t *rank = malloc(k * sizeof *rank);
+    igraph_vector_int_t edges, deg;
+    igraph_vector_t res;
+    igraph_integer_t n = 0;
+    int have_edges = 0, have_deg = 0, have_res = 0;
+    rc = TN_OK;
+
+    tn_igraph_begin(ctx);
+    if (gv == NULL || of == NULL || rank == NULL)
+        goto oom;
+    if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS)
+        goto oom;
+    have_edges = 1;
+    if (igraph_vector_int_init(&deg, 0) != IGRAPH_SUCCESS)
+        goto oom;
+    have_deg = 1;
+    if (igraph_vector_init(&res, 0) != IGRAPH_SUCCESS)
+        goto oom;
+    have_res = 1;
+    if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
+        goto oom;
+    /* Our own check of every vertex id before igraph sees it. */
+    for (igraph_integer_t i = 0; i < igraph_vector_int_size(&edges); i++) {
+        if (VECTOR(edges)[i] < 0 || VECTOR(edges)[i] >= n) {
+            rc = tn_error_set(err, TN_ERR_INTERNAL, "bad vertex id in the edge list");
+            goto done;
+        }
+    }
+    if (n > 0) {
+        igraph_error_t ie = compute(n, &edges, &o, &res, &deg);
+        if (ie != IGRAPH_SUCCESS) {
+            rc = tn_igraph_fail(ie, err);
+            goto done;
+        }
+    }
+
+    /* Rank the reported vertices (kind / country filter the report only). */
+    size_t nr = 0;
+    for (igraph_integer_t i = 0; i < n; i++) {
+        int64_t v = gv[i];
+        const tn_node_t *nd = s->nodes[v];
+        if (kind >= 0 && (int) nd->kind != kind)
+            continue;
+        if (country != NULL && !tn_q_eq_nocase(tn_q_country(s, v), country))
+            continue;
+        if (o.metric == M_CONSTRAINT && VECTOR(deg)[i] == 0)
+            continue;               /* section 5: degree-0 vertices are left out */
+        rank[nr].score = finish(&o, VECTOR(res)[i], n);
+        rank[nr].v = v;
+        nr++;
+    }
+    qsort(rank, nr, sizeof *rank, cmp_scored);
+    if ((int64_t) nr > top)
+        nr = (size_t) top;
+
+    tn_val_t items = TN_VAL_NIL;
+    int bad = tn_q_result_begin(out, s);
+    bad |= tn_map_add_str(out, "metric", metric_names[o.metric]);
+    bad |= tn_map_add_str(out, "graph", graph_names[graph]);
+    bad |= tn_val_set_arr(&items, nr);
+    for (size_t i = 0; i < nr && !bad; i++) {
+        tn_val_t it = TN_VAL_NIL;
+        const tn_node_t *nd = s->nodes[rank[i].v];
+        bad |= tn_val_set_map(&it, 3);
+        bad |= tn_map_add_str(&it, "id", nd->id);
+        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_map_add_float(&it, "score", rank[i].score);
+        bad |= tn_arr_push_take(&items, &it);
+    }
+    bad |= tn_map_add_take(out, "items", &items);
+    if (bad)
+        goto oom;
+    goto done;
+oom:
+    rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+done:
+    tn_igraph_end();
+    if (rc != TN_OK)
+        tn_val_free(out);
+    if (have_res)
+        igraph_vector_destroy(&res);
+    if (have_deg)
+        igraph_vector_int_destroy(&deg);
+    if (have_edges)
+        igraph_vector_int_destroy(&edges);
+    free(gv);
+    free(of);
+    free(rank);
+    return rc;
+}
