@@ -1,0 +1,273 @@
+/*
+ * conn.c -- one client connection: bytes in, frames out, replies back.
+ *
+ * Bytes are copied from libevent's input buffer into a flat per-connection
+ * buffer and scanned there (frame.c) before msgpack-c sees them, so the
+ * decoder only ever gets one complete message that passed the limits. A
+ * scan resumes where it stopped, so a message dribbling in costs O(n).
+ *
+ * Closing: after a fatal protocol error we reply, stop reading and free the
+ * connection once its output has drained (libevent drops unsent output on
+ * bufferevent_free). EOF with replies still owed waits for them (a client
+ * may half-close after its last request). Errors free at once.
+ */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server_internal.h"
+
+#define READ_CHUNK 65536
+
+typedef struct tn_deferred {
+    tn_server_t *srv;
+    uint64_t id;
+} tn_deferred_t;
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+tn_conn_t *tn_conn_find(tn_server_t *srv, uint64_t id) {
+    char key[24];
+    size_t slot;
+    snprintf(key, sizeof key, "%" PRIu64, id);
+    if (!tn_hmap_get(&srv->conn_ids, key, &slot))
+        return NULL;
+    return (tn_conn_t *) (uintptr_t) slot;
+}
+
+void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
+    srv->stats.connections_total++;
+    if (srv->nconns >= srv->cfg.max_connections) {
+        /* PROTOCOL.md section 2: busy when shedding connections. A best-effort
+         * error frame, then close: the client learns why. */
+        tn_error_t err = TN_ERROR_INIT;
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+        tn_error_set(&err, TN_ERR_BUSY, "too many connections (limit %zu)", srv->cfg.max_connections);
+        if (tn_rpc_encode_error(0, &err, &buf, &len, &cap) == 0) {
+            ssize_t w = write(fd, buf, len);
+            (void) w;
+        }
+        free(buf);
+        close(fd);
+        srv->stats.rejected_connections++;
+        tn_log(TN_LOG_WARN, "connection from %s refused: limit of %zu reached", peer,
+               srv->cfg.max_connections);
+        return;
+    }
+    tn_conn_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->srv = srv;
+    c->id = ++srv->next_conn_id;
+    snprintf(c->idkey, sizeof c->idkey, "%" PRIu64, c->id);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    tn_frame_reset(&c->frame);
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL || tn_hmap_put(&srv->conn_ids, c->idkey, (size_t) (uintptr_t) c) != 0) {
+        if (c->bev)
+            bufferevent_free(c->bev);
+        else
+            close(fd);
+        free(c);
+        return;
+    }
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+}
+
+void tn_conn_free(tn_conn_t *c) {
+    if (c == NULL)
+        return;
+    tn_server_t *srv = c->srv;
+    tn_methods_conn_gone(srv, c);
+    tn_hmap_del(&srv->conn_ids, c->idkey);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->nconns--;
+    bufferevent_free(c->bev);
+    free(c->ibuf);
+    free(c);
+}
+
+static void deferred_free_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_deferred_t *d = arg;
+    tn_conn_t *c = tn_conn_find(d->srv, d->id);   /* it may be gone already */
+    free(d);
+    tn_conn_free(c);
+}
+
+/* Free c on the next loop pass: callers up the stack may still use it
+ * (Redis's freeClientAsync). Looked up by id then, never by pointer. */
+static void schedule_free(tn_conn_t *c) {
+    static const struct timeval now = { 0, 0 };
+    tn_deferred_t *d = malloc(sizeof *d);
+    if (d == NULL)
+        return;                     /* it is closing; EOF or an error frees it */
+    d->srv = c->srv;
+    d->id = c->id;
+    if (event_base_once(c->srv->base, -1, EV_TIMEOUT, deferred_free_cb, d, &now) != 0)
+        free(d);
+}
+
+void tn_conn_close_after_flush(tn_conn_t *c) {
+    c->closing = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        tn_conn_free(c);            /* last statement: c is gone */
+}
+
+void tn_conn_send(tn_conn_t *c, const char *buf, size_t len) {
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t pending = evbuffer_get_length(out);
+    if (pending + len > c->srv->cfg.out_hard) {
+        /* A client that does not read its replies is disconnected, not
+         * buffered without bound (PROTOCOL.md section 6). The free happens
+         * from the write callback's caller path via closing + drop. */
+        tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->peer,
+               pending + len, c->srv->cfg.out_hard);
+        c->closing = 1;
+        bufferevent_disable(c->bev, EV_READ);
+        evbuffer_drain(out, pending);
+        schedule_free(c);
+        return;
+    }
+    evbuffer_add(out, buf, len);
+    if (!c->reading_paused && pending + len > c->srv->cfg.out_soft) {
+        /* Backpressure: read no more requests until the client catches up;
+         * the write callback fires again once output falls below half. */
+        c->reading_paused = 1;
+        bufferevent_disable(c->bev, EV_READ);
+        bufferevent_setwatermark(c->bev, EV_WRITE, c->srv->cfg.out_soft / 2, 0);
+    }
+}
+
+/* Reply to a fatal framing or decoding error and hang up: after a parse
+ * error the byte stream cannot be resynchronised. */
+static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
+    tn_error_t err = TN_ERROR_INIT;
+    tn_error_set(&err, code, "%s", msg);
+    /* The msgid is unknown: 0 by convention (docs/protocol-notes.md). */
+    tn_reply_error(c, 0, &err, tn_now_ns());
+    tn_log(TN_LOG_INFO, "closing %s: %s", c->peer, msg);
+    tn_conn_close_after_flush(c);
+}
+
+/* Frame and dispatch whatever complete messages the buffer holds. Returns
+ * 0 to go on, -1 if c was freed or is closing. */
+static int process_buffer(tn_conn_t *c) {
+    const tn_frame_limits_t *lim = &c->srv->cfg.limits;
+    while (c->ilen > 0 && !c->closing && !c->reading_paused) {
+        tn_frame_status_t st = tn_frame_scan(&c->frame, c->ibuf, c->ilen, lim);
+        if (st == TN_FRAME_MORE)
+            return 0;
+        if (st == TN_FRAME_INVALID) {
+            int too_big = c->frame.reason == TN_FRAME_R_TOO_BIG;
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s", tn_frame_reason(&c->frame));
+            fail_conn(c, too_big ? TN_ERR_TOO_LARGE : TN_ERR_PARSE, msg);
+            return -1;
+        }
+        size_t n = c->frame.pos;
+        uint64_t t0 = tn_now_ns();
+        tn_val_t msgv = TN_VAL_NIL;
+        tn_error_t err = TN_ERROR_INIT;
+        tn_code_t rc = tn_codec_decode(c->ibuf, n, &msgv, &err);
+        memmove(c->ibuf, c->ibuf + n, c->ilen - n);
+        c->ilen -= n;
+        tn_frame_reset(&c->frame);
+        if (rc == TN_ERR_PARSE || rc == TN_ERR_INTERNAL) {
+            fail_conn(c, rc, err.message[0] ? err.message : "message is not valid MessagePack");
+            tn_error_clear(&err);
+            return -1;
+        }
+        if (rc != TN_OK) {
+            /* Valid MessagePack that is not a message we accept (e.g. an ext
+             * type): the stream is intact, so the connection lives on. */
+            tn_reply_error(c, 0, &err, t0);
+            tn_error_clear(&err);
+            continue;
+        }
+        uint64_t id = c->id;
+        tn_methods_dispatch(c, &msgv, t0);
+        tn_val_free(&msgv);
+        if (tn_conn_find(c->srv, id) != c)
+            return -1;
+    }
+    return c->closing ? -1 : 0;
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg) {
+    tn_conn_t *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (!c->closing && !c->reading_paused && evbuffer_get_length(in) > 0) {
+        size_t avail = evbuffer_get_length(in);
+        size_t n = avail < READ_CHUNK ? avail : READ_CHUNK;
+        if (c->ilen + n > c->icap) {
+            size_t ncap = c->icap ? c->icap : 4096;
+            while (ncap < c->ilen + n)
+                ncap *= 2;
+            uint8_t *p = realloc(c->ibuf, ncap);
+            if (p == NULL) {
+                fail_conn(c, TN_ERR_INTERNAL, "out of memory");
+                return;
+            }
+            c->ibuf = p;
+            c->icap = ncap;
+        }
+        c->ilen += (size_t) evbuffer_remove(in, c->ibuf + c->ilen, n);
+        if (process_buffer(c) != 0)
+            return;
+    }
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg) {
+    tn_conn_t *c = arg;
+    size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
+    if (c->closing) {
+        if (pending == 0)
+            tn_conn_free(c);        /* last statement: c is gone */
+        return;
+    }
+    if (c->reading_paused && pending <= c->srv->cfg.out_soft / 2) {
+        c->reading_paused = 0;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_enable(bev, EV_READ);
+        if (process_buffer(c) != 0)
+            return;
+        conn_read_cb(bev, c);       /* bytes that arrived while paused */
+    }
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg) {
+    (void) bev;
+    tn_conn_t *c = arg;
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
+        c->eof = 1;
+        if (c->jobs_in_flight == 0)
+            tn_conn_close_after_flush(c);
+        return;
+    }
+    tn_conn_free(c);
+}

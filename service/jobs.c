@@ -1,0 +1,220 @@
+/*
+ * jobs.c -- worker threads and their queues (see jobs.h).
+ *
+ * Locking: each queue has a mutex and a condition variable; the done list
+ * has its own mutex. Snapshots are built lazily by whichever worker first
+ * needs one, under snap_lock (tn_snap_build is idempotent but not
+ * thread-safe). Nothing here touches a connection: results travel back to
+ * the loop, which owns every socket.
+ */
+#include "jobs.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "igraph_bridge.h"
+#include "log.h"
+
+typedef struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    tn_job_t *head, *tail;
+    size_t n;                   /* waiting + running */
+    pthread_t thread;
+    int started;
+    struct tn_jobs *owner;
+    int index;
+} queue_t;
+
+struct tn_jobs {
+    queue_t q[TN_QUEUE_COUNT];
+    size_t max_queued;
+    atomic_int stopping;
+    pthread_mutex_t snap_lock;
+    pthread_mutex_t done_lock;
+    tn_job_t *done_head, *done_tail;
+    struct event *done_ev;
+    tn_jobs_done_fn *done;
+    void *done_arg;
+};
+
+void tn_job_free(tn_job_t *job) {
+    if (job == NULL)
+        return;
+    if (job->deadline)
+        event_free(job->deadline);
+    tn_snap_release(job->snap);
+    tn_val_free(&job->opts);
+    tn_val_free(&job->result);
+    tn_error_clear(&job->err);
+    free(job->cache_key);
+    free(job);
+}
+
+static void report_progress(void *arg, uint64_t done, uint64_t total) {
+    tn_job_t *job = arg;
+    atomic_store(&job->progress_total, total);
+    atomic_store(&job->progress_done, done);
+}
+
+static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
+    tn_qctx_t ctx = { &job->stop, report_progress, job };
+    if (atomic_load(&job->stop) != TN_RUN) {
+        job->rc = tn_query_stopped(&ctx, &job->err);
+        return;
+    }
+    pthread_mutex_lock(&jobs->snap_lock);
+    job->rc = tn_snap_build(job->snap, &job->err);
+    pthread_mutex_unlock(&jobs->snap_lock);
+    if (job->rc != TN_OK)
+        return;
+    if (job->def->uses_igraph)
+        tn_igraph_begin(&ctx);
+    job->rc = job->def->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
+    if (job->def->uses_igraph)
+        tn_igraph_end();
+    if (job->rc != TN_OK)
+        tn_val_free(&job->result);
+}
+
+static void *worker_main(void *arg) {
+    queue_t *q = arg;
+    tn_jobs_t *jobs = q->owner;
+    if (q->index == TN_QUEUE_IGRAPH)
+        tn_igraph_setup();          /* handlers are global: installed by their only user */
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        while (q->head == NULL && !jobs->stopping)
+            pthread_cond_wait(&q->cond, &q->lock);
+        if (q->head == NULL) {
+            pthread_mutex_unlock(&q->lock);
+            break;
+        }
+        tn_job_t *job = q->head;
+        q->head = job->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        pthread_mutex_unlock(&q->lock);
+
+        job->next = NULL;
+        run_job(jobs, job);
+
+        pthread_mutex_lock(&q->lock);
+        q->n--;
+        pthread_mutex_unlock(&q->lock);
+
+        pthread_mutex_lock(&jobs->done_lock);
+        if (jobs->done_tail)
+            jobs->done_tail->next = job;
+        else
+            jobs->done_head = job;
+        jobs->done_tail = job;
+        pthread_mutex_unlock(&jobs->done_lock);
+        event_active(jobs->done_ev, EV_READ, 0);
+    }
+    return NULL;
+}
+
+/* Loop thread: hand every finished job to the server. */
+static void done_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_jobs_t *jobs = arg;
+    pthread_mutex_lock(&jobs->done_lock);
+    tn_job_t *list = jobs->done_head;
+    jobs->done_head = jobs->done_tail = NULL;
+    pthread_mutex_unlock(&jobs->done_lock);
+    while (list) {
+        tn_job_t *next = list->next;
+        list->next = NULL;
+        jobs->done(list, jobs->done_arg);
+        list = next;
+    }
+}
+
+tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_done_fn *done,
+                         void *arg) {
+    tn_jobs_t *jobs = calloc(1, sizeof *jobs);
+    if (jobs == NULL)
+        return NULL;
+    jobs->max_queued = max_queued;
+    jobs->done = done;
+    jobs->done_arg = arg;
+    pthread_mutex_init(&jobs->snap_lock, NULL);
+    pthread_mutex_init(&jobs->done_lock, NULL);
+    jobs->done_ev = event_new(base, -1, EV_PERSIST, done_cb, jobs);
+    if (jobs->done_ev == NULL) {
+        free(jobs);
+        return NULL;
+    }
+    for (int i = 0; i < TN_QUEUE_COUNT; i++) {
+        queue_t *q = &jobs->q[i];
+        pthread_mutex_init(&q->lock, NULL);
+        pthread_cond_init(&q->cond, NULL);
+        q->owner = jobs;
+        q->index = i;
+        if (pthread_create(&q->thread, NULL, worker_main, q) != 0) {
+            tn_log(TN_LOG_ERROR, "cannot start a worker thread");
+            tn_jobs_stop(jobs);
+            return NULL;
+        }
+        q->started = 1;
+    }
+    return jobs;
+}
+
+int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job) {
+    queue_t *q = &jobs->q[job->queue];
+    pthread_mutex_lock(&q->lock);
+    if (q->n >= jobs->max_queued) {
+        pthread_mutex_unlock(&q->lock);
+        return -1;
+    }
+    job->next = NULL;
+    if (q->tail)
+        q->tail->next = job;
+    else
+        q->head = job;
+    q->tail = job;
+    q->n++;
+    pthread_cond_signal(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    return 0;
+}
+
+size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue) {
+    queue_t *q = (queue_t *) &jobs->q[queue];
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->n;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+void tn_jobs_stop(tn_jobs_t *jobs) {
+    if (jobs == NULL)
+        return;
+    for (int i = 0; i < TN_QUEUE_COUNT; i++) {
+        queue_t *q = &jobs->q[i];
+        pthread_mutex_lock(&q->lock);
+        jobs->stopping = 1;
+        /* Queued jobs will not run: ask them to stop so workers drain fast. */
+        for (tn_job_t *j = q->head; j; j = j->next)
+            atomic_store(&j->stop, TN_STOP_CANCEL);
+        pthread_cond_broadcast(&q->cond);
+        pthread_mutex_unlock(&q->lock);
+    }
+    for (int i = 0; i < TN_QUEUE_COUNT; i++)
+        if (jobs->q[i].started)
+            pthread_join(jobs->q[i].thread, NULL);
+    tn_job_t *list = jobs->done_head;
+    while (list) {
+        tn_job_t *next = list->next;
+        tn_job_free(list);
+        list = next;
+    }
+    if (jobs->done_ev)
+        event_free(jobs->done_ev);
+    free(jobs);
+}

@@ -1,0 +1,73 @@
+/*
+ * jobs.h -- the worker threads that run queries off the event loop.
+ *
+ * Two queues, one thread each:
+ *  - TN_QUEUE_IGRAPH: the only thread that ever calls igraph (Debian's build
+ *    is not thread-safe: IGRAPH_THREAD_SAFE 0), for centrality;
+ *  - TN_QUEUE_LIGHT: snapshot queries written in plain C (stats, coverage,
+ *    gaps, lookups), so a 10-second betweenness never delays them.
+ * A job is created and freed on the loop thread; a worker only runs it and
+ * hands it back. The loop learns of finished jobs through an event that a
+ * worker activates (event_active, made thread-safe by
+ * evthread_use_pthreads()). Each queue is bounded: a full queue is "busy".
+ */
+#ifndef TN_JOBS_H
+#define TN_JOBS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "query.h"
+#include "snap.h"
+#include "value.h"
+
+struct event_base;
+
+enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_COUNT = 2 };
+
+typedef struct tn_job tn_job_t;
+struct tn_job {
+    tn_job_t *next;                 /* queue link (owned by whichever list holds it) */
+    tn_job_t *live_prev, *live_next;/* the loop's list of jobs in flight (for cancel) */
+    uint64_t conn_id;               /* 0: internal job */
+    uint32_t msgid;
+    int queue;
+    const tn_query_def_t *def;
+    tn_snap_t *snap;                /* a reference, released on the loop */
+    tn_val_t opts;                  /* owned copy of the options */
+    char *cache_key;                /* NULL: do not cache */
+    atomic_int stop;                /* TN_RUN, TN_STOP_DEADLINE, TN_STOP_CANCEL */
+    struct event *deadline;         /* loop-thread timer */
+    int want_progress;
+    atomic_uint_fast64_t progress_done, progress_total;
+    uint64_t started_ns;
+    /* Filled by the worker: */
+    tn_code_t rc;
+    tn_val_t result;
+    tn_error_t err;
+};
+
+typedef struct tn_jobs tn_jobs_t;
+
+/* Called on the loop thread for each finished job; takes ownership. */
+typedef void tn_jobs_done_fn(tn_job_t *job, void *arg);
+
+/* Start the workers; finished jobs are delivered to 'done' on 'base'.
+ * 'max_queued' bounds each queue. NULL on failure. */
+tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_done_fn *done, void *arg);
+
+/* Queue a job (loop thread). 0, or -1 when that queue is full (busy). */
+int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job);
+
+/* Jobs waiting or running on each queue. */
+size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue);
+
+/* Stop the workers (after the current jobs) and free what is left. */
+void tn_jobs_stop(tn_jobs_t *jobs);
+
+/* Free a job and everything it owns (loop thread). */
+void tn_job_free(tn_job_t *job);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * main.c -- twinnetd: parse the command line, load the data, serve.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "log.h"
+#include "server.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: twinnetd [options]\n"
+            "  --listen HOST:PORT        listen address (default 127.0.0.1:7700; port 0 = any free)\n"
+            "  --home ID                 the home node (default CN-430000, Hunan)\n"
+            "  --empty                   start with an empty graph instead of the built-in dataset\n"
+            "  --max-connections N       default 1024\n"
+            "  --max-request-bytes N     default 8388608 (8 MiB)\n"
+            "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
+            "  --max-queued N            queued queries per worker before 'busy', default 256\n"
+            "  --port-file FILE          write the bound port to FILE once listening\n"
+            "  --log-level LEVEL         debug, info (default), warn, error\n"
+            "  --version, --help\n");
+}
+
+static int parse_size(const char *s, size_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-')
+        return -1;
+    *out = (size_t) v;
+    return 0;
+}
+
+/* "HOST:PORT", "[v6]:PORT" or ":PORT". */
+static int parse_listen(const char *s, tn_config_t *cfg) {
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL)
+        return -1;
+    size_t hl = (size_t) (colon - s);
+    const char *host = s;
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        host = s + 1;
+        hl -= 2;
+    }
+    if (hl >= sizeof cfg->host)
+        return -1;
+    if (hl > 0) {
+        memcpy(cfg->host, host, hl);
+        cfg->host[hl] = '\0';
+    }
+    size_t port;
+    if (parse_size(colon + 1, &port) != 0 || port > 65535)
+        return -1;
+    cfg->port = (int) port;
+    return 0;
+}
+
+/* Without tokens the server is for this machine only (PROTOCOL.md section 5,
+ * Auth): loopback addresses are 127.0.0.0/8 and ::1. */
+static int is_loopback(const char *host) {
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+int main(int argc, char **argv) {
+    tn_config_t cfg;
+    tn_config_default(&cfg);
+    int empty = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t n;
+#define NEED_VALUE() do { if (v == NULL) { fprintf(stderr, "twinnetd: %s needs a value\n", a); return 2; } i++; } while (0)
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("twinnetd %s\n", TN_VERSION);
+            return 0;
+        } else if (strcmp(a, "--empty") == 0) {
+            empty = 1;
+        } else if (strcmp(a, "--listen") == 0) {
+            NEED_VALUE();
+            if (parse_listen(v, &cfg) != 0) {
+                fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--home") == 0) {
+            NEED_VALUE();
+            cfg.home = v;
+        } else if (strcmp(a, "--port-file") == 0) {
+            NEED_VALUE();
+            cfg.port_file = v;
+        } else if (strcmp(a, "--log-level") == 0) {
+            NEED_VALUE();
+            static const char *const lv[] = { "debug", "info", "warn", "error" };
+            int found = 0;
+            for (int k = 0; k < 4; k++)
+                if (strcmp(v, lv[k]) == 0) {
+                    tn_log_set_level((tn_log_level_t) k);
+                    found = 1;
+                }
+            if (!found) {
+                fprintf(stderr, "twinnetd: unknown log level '%s'\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-request-bytes") == 0
+                   || strcmp(a, "--max-depth") == 0 || strcmp(a, "--max-queued") == 0) {
+            NEED_VALUE();
+            if (parse_size(v, &n) != 0 || n == 0) {
+                fprintf(stderr, "twinnetd: %s wants a positive integer, got '%s'\n", a, v);
+                return 2;
+            }
+            if (strcmp(a, "--max-connections") == 0)
+                cfg.max_connections = n;
+            else if (strcmp(a, "--max-request-bytes") == 0)
+                cfg.limits.max_bytes = n;
+            else if (strcmp(a, "--max-queued") == 0)
+                cfg.max_queued = n;
+            else if (n > TN_FRAME_MAX_DEPTH) {
+                fprintf(stderr, "twinnetd: --max-depth is at most %d\n", TN_FRAME_MAX_DEPTH);
+                return 2;
+            } else
+                cfg.limits.max_depth = (int) n;
+        } else {
+            fprintf(stderr, "twinnetd: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+#undef NEED_VALUE
+    }
+    if (!is_loopback(cfg.host)) {
+        fprintf(stderr,
+                "twinnetd: refusing to listen on %s: without a token file the server accepts "
+                "loopback addresses only (127.0.0.1, ::1). Access tokens are not configured in "
+                "this version; use an SSH tunnel or a loopback address.\n",
+                cfg.host);
+        return 2;
+    }
+
+    tn_model_t *model = tn_model_new(cfg.home);
+    if (model == NULL) {
+        fprintf(stderr, "twinnetd: out of memory\n");
+        return 1;
+    }
+    if (!empty) {
+        tn_error_t err = TN_ERROR_INIT;
+        if (tn_dataset_load_builtin(model, &err) != TN_OK) {
+            fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
+                    tn_code_name(err.code), err.message);
+            tn_error_clear(&err);
+            tn_model_free(model);
+            return 1;
+        }
+    }
+    char err[256];
+    tn_server_t *srv = tn_server_new(&cfg, model, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "twinnetd: %s\n", err);
+        return 1;
+    }
+    int rc = tn_server_run(srv);
+    tn_server_free(srv);
+    return rc == 0 ? 0 : 1;
+}

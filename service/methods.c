@@ -1,0 +1,584 @@
+/*
+ * methods.c -- every method of PROTOCOL.md section 5 in one table, and the
+ * three ways a request is served:
+ *  - inline on the loop (server.*, metrics.subscribe): constant time;
+ *  - as a change: validated and applied on the loop through the model's
+ *    prepare/commit (model.h), which bumps the epoch;
+ *  - as a query job on a worker (jobs.h) over the epoch's snapshot, with a
+ *    deadline timer, cancel, and a per-epoch result cache.
+ * Order of checks for a request, as in Neovim's channel: envelope (codec),
+ * look-up, options, run, encode.
+ */
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "opts.h"
+#include "query.h"
+#include "server_internal.h"
+
+#define CACHE_MAX 2048
+
+typedef enum { ROLE_READ = 0, ROLE_WRITE, ROLE_ADMIN } role_t;
+static const char *const role_names[] = { "read", "write", "admin" };
+
+typedef enum { M_INLINE, M_CHANGE, M_QUERY } mkind_t;
+
+typedef void inline_fn(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
+
+static inline_fn m_server_ping, m_server_methods, m_server_info, m_metrics_subscribe;
+
+static const char *const p_none[] = { NULL };
+static const char *const p_node_upsert[] = { "node", NULL };
+static const char *const p_node_delete[] = { "id", "cascade", NULL };
+static const char *const p_pair_upsert[] = { "pair", NULL };
+static const char *const p_pair_delete[] = { "a", "b", NULL };
+static const char *const p_batch[] = { "nodes", "pairs", "mode", "dry_run", NULL };
+
+typedef struct method {
+    const char *name;
+    mkind_t kind;
+    role_t role;                  /* least role that may call it */
+    inline_fn *fn;                /* M_INLINE */
+    const char *const *params;    /* NULL: from the query table */
+} method_t;
+
+static const method_t methods[] = {
+    { "server.ping",       M_INLINE, ROLE_READ,  m_server_ping,       p_none },
+    { "server.methods",    M_INLINE, ROLE_READ,  m_server_methods,    p_none },
+    { "server.info",       M_INLINE, ROLE_READ,  m_server_info,       p_none },
+    { "graph.stats",       M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "node.get",          M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "node.find",         M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "node.neighbors",    M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "pair.list",         M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "query.centrality",  M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "query.coverage",    M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "query.gaps",        M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "query.recommend",   M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "metrics.get",       M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "metrics.subscribe", M_INLINE, ROLE_READ,  m_metrics_subscribe, p_none },
+    { "node.upsert",       M_CHANGE, ROLE_WRITE, NULL, p_node_upsert },
+    { "node.delete",       M_CHANGE, ROLE_WRITE, NULL, p_node_delete },
+    { "pair.upsert",       M_CHANGE, ROLE_WRITE, NULL, p_pair_upsert },
+    { "pair.delete",       M_CHANGE, ROLE_WRITE, NULL, p_pair_delete },
+    { "import.batch",      M_CHANGE, ROLE_WRITE, NULL, p_batch },
+};
+
+#define NMETHODS (sizeof methods / sizeof methods[0])
+
+static const method_t *find_method(const char *name) {
+    for (size_t i = 0; i < NMETHODS; i++)
+        if (strcmp(methods[i].name, name) == 0)
+            return &methods[i];
+    return NULL;
+}
+
+uint64_t tn_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+/* ---- replies ---- */
+
+static void send_encoded(tn_conn_t *c, int rc) {
+    tn_server_t *srv = c->srv;
+    if (rc == 0)
+        tn_conn_send(c, srv->obuf, srv->olen);
+    srv->olen = 0;
+}
+
+void tn_reply_result(tn_conn_t *c, uint32_t msgid, const tn_val_t *result, uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    srv->olen = 0;
+    int rc = tn_rpc_encode_result(msgid, result, &srv->obuf, &srv->olen, &srv->ocap);
+    if (rc != 0) {
+        tn_error_t err = TN_ERROR_INIT;
+        tn_error_set(&err, TN_ERR_INTERNAL, "out of memory encoding the result");
+        tn_reply_error(c, msgid, &err, t0);
+        return;
+    }
+    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 0);
+    send_encoded(c, rc);
+}
+
+void tn_reply_error(tn_conn_t *c, uint32_t msgid, const tn_error_t *err, uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    srv->olen = 0;
+    int rc = tn_rpc_encode_error(msgid, err, &srv->obuf, &srv->olen, &srv->ocap);
+    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 1);
+    send_encoded(c, rc);
+}
+
+static void reply_code(tn_conn_t *c, uint32_t msgid, uint64_t t0, tn_code_t code,
+                       const char *fmt, const char *arg) {
+    tn_error_t err = TN_ERROR_INIT;
+    tn_error_set(&err, code, fmt, arg);
+    tn_reply_error(c, msgid, &err, t0);
+}
+
+/* ---- the per-epoch cache ---- */
+
+static void cache_clear(tn_server_t *srv) {
+    for (size_t i = 0; i < srv->ncache; i++) {
+        free(srv->cache_entries[i].key);
+        tn_val_free(&srv->cache_entries[i].result);
+    }
+    srv->ncache = 0;
+    tn_hmap_destroy(&srv->cache);
+    tn_hmap_init(&srv->cache);
+}
+
+static const tn_val_t *cache_get(tn_server_t *srv, const char *key) {
+    size_t i;
+    if (srv->cache_epoch != tn_model_epoch(srv->model) || !tn_hmap_get(&srv->cache, key, &i))
+        return NULL;
+    return &srv->cache_entries[i].result;
+}
+
+static void cache_put(tn_server_t *srv, uint64_t epoch, const char *key, const tn_val_t *result) {
+    if (epoch != tn_model_epoch(srv->model) || cache_get(srv, key) != NULL)
+        return;
+    if (srv->cache_epoch != epoch) {
+        cache_clear(srv);
+        srv->cache_epoch = epoch;
+    }
+    if (srv->ncache >= CACHE_MAX)
+        cache_clear(srv);          /* crude but bounded: dashboards refill it */
+    if (srv->ncache == srv->cache_cap) {
+        size_t ncap = srv->cache_cap ? srv->cache_cap * 2 : 64;
+        cache_entry_t *p = realloc(srv->cache_entries, ncap * sizeof *p);
+        if (p == NULL)
+            return;
+        srv->cache_entries = p;
+        srv->cache_cap = ncap;
+    }
+    cache_entry_t *e = &srv->cache_entries[srv->ncache];
+    e->key = strdup(key);
+    if (e->key == NULL || tn_val_copy(&e->result, result) != 0) {
+        free(e->key);
+        return;
+    }
+    if (tn_hmap_put(&srv->cache, e->key, srv->ncache) != 0) {
+        free(e->key);
+        tn_val_free(&e->result);
+        return;
+    }
+    srv->ncache++;
+}
+
+void tn_server_epoch_changed(tn_server_t *srv) {
+    tn_snap_release(srv->snap);
+    srv->snap = NULL;
+    cache_clear(srv);
+    srv->cache_epoch = tn_model_epoch(srv->model);
+    /* PROTOCOL.md section 7: an event to every subscriber. */
+    tn_val_t ev = TN_VAL_NIL;
+    if (tn_val_set_map(&ev, 2) != 0 || tn_map_add_str(&ev, "type", "epoch") != 0
+        || tn_map_add_int(&ev, "epoch", (int64_t) tn_model_epoch(srv->model)) != 0) {
+        tn_val_free(&ev);
+        return;
+    }
+    srv->olen = 0;
+    if (tn_rpc_encode_notify("event", &ev, &srv->obuf, &srv->olen, &srv->ocap) == 0) {
+        char *copy = malloc(srv->olen);
+        size_t n = srv->olen;
+        if (copy) {
+            memcpy(copy, srv->obuf, n);
+            for (tn_conn_t *c = srv->conns, *next; c; c = next) {
+                next = c->next;
+                if (c->subscribed && !c->closing)
+                    tn_conn_send(c, copy, n);
+            }
+            free(copy);
+        }
+    }
+    srv->olen = 0;
+    tn_val_free(&ev);
+}
+
+/* ---- inline methods ---- */
+
+static int64_t uptime_s(const tn_server_t *srv) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t) (now.tv_sec - srv->started.tv_sec);
+}
+
+static void m_server_ping(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    (void) opts;
+    tn_val_t v = TN_VAL_NIL;
+    if (tn_val_set_str(&v, "pong") != 0)
+        return reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    tn_reply_result(c, msgid, &v, t0);
+    tn_val_free(&v);
+}
+
+static int add_params(tn_val_t *item, const char *const *params) {
+    tn_val_t *arr = tn_map_add(item, "params");
+    if (arr == NULL || tn_val_set_arr(arr, 8) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; params[i]; i++)
+        rc |= tn_arr_push_str(arr, params[i]);
+    return rc;
+}
+
+static void m_server_methods(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    (void) opts;
+    tn_val_t res = TN_VAL_NIL, items = TN_VAL_NIL;
+    int rc = tn_val_set_map(&res, 1) | tn_val_set_arr(&items, NMETHODS);
+    for (size_t i = 0; i < NMETHODS && rc == 0; i++) {
+        const method_t *m = &methods[i];
+        const tn_query_def_t *def = m->kind == M_QUERY ? tn_query_find(m->name) : NULL;
+        tn_val_t it = TN_VAL_NIL;
+        rc |= tn_val_set_map(&it, 4);
+        rc |= tn_map_add_str(&it, "name", m->name);
+        rc |= tn_map_add_str(&it, "role", role_names[m->role]);
+        rc |= add_params(&it, def ? def->params : m->params);
+        rc |= tn_map_add_bool(&it, "slow", def != NULL && def->slow);
+        rc |= tn_arr_push_take(&items, &it);
+    }
+    rc |= tn_map_add_take(&res, "items", &items);
+    if (rc != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+    tn_val_free(&items);
+}
+
+static void m_server_info(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    (void) opts;
+    tn_server_t *srv = c->srv;
+    tn_val_t res = TN_VAL_NIL;
+    int rc = tn_val_set_map(&res, 8);
+    rc |= tn_map_add_str(&res, "version", TN_VERSION);
+    rc |= tn_map_add_int(&res, "uptime_s", uptime_s(srv));
+    rc |= tn_map_add_int(&res, "epoch", (int64_t) tn_model_epoch(srv->model));
+    rc |= tn_map_add_str(&res, "home", tn_model_home(srv->model));
+    rc |= tn_map_add_int(&res, "connections", (int64_t) srv->nconns);
+    /* In-memory until the data directory exists (docs/protocol-notes.md). */
+    rc |= tn_map_add_nil(&res, "data_dir");
+    rc |= tn_map_add_str(&res, "fsync", "none");
+    if (rc != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+static void m_metrics_subscribe(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    (void) opts;
+    c->subscribed = 1;
+    tn_val_t res = TN_VAL_NIL;
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "subscribed", 1) != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+/* ---- changes ---- */
+
+static void do_change(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_val_t *opts,
+                      uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    tn_error_t err = TN_ERROR_INIT;
+    tn_change_t *ch = NULL;
+    tn_val_t res = TN_VAL_NIL;
+    tn_code_t rc = tn_change_prepare(srv->model, m->name, opts, &ch, &err);
+    if (rc == TN_OK) {
+        int dry = tn_change_is_dry_run(ch);
+        if (!dry)
+            tn_change_commit(srv->model, ch);
+        if (tn_change_result(srv->model, ch, &res) != 0)
+            rc = tn_error_set(&err, TN_ERR_INTERNAL, "out of memory");
+        tn_change_free(ch);
+        if (!dry)
+            tn_server_epoch_changed(srv);
+    }
+    if (rc == TN_OK && tn_conn_find(srv, c->id) == c)
+        tn_reply_result(c, msgid, &res, t0);
+    else if (rc != TN_OK)
+        tn_reply_error(c, msgid, &err, t0);
+    tn_val_free(&res);
+    tn_error_clear(&err);
+}
+
+/* ---- queries ---- */
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_job_t *job = arg;
+    atomic_store(&job->stop, TN_STOP_DEADLINE);
+}
+
+/* The server section of metrics.get: live counters, never cached. */
+static int add_server_metrics(tn_server_t *srv, tn_val_t *res) {
+    tn_val_t s = TN_VAL_NIL, lat = TN_VAL_NIL;
+    int rc = tn_val_set_map(&s, 5) | tn_val_set_map(&lat, 2);
+    rc |= tn_map_add_int(&s, "uptime_s", uptime_s(srv));
+    rc |= tn_map_add_int(&s, "connections", (int64_t) srv->nconns);
+    rc |= tn_map_add_int(&s, "requests_total", (int64_t) srv->stats.requests_total);
+    rc |= tn_map_add_int(&s, "errors_total", (int64_t) srv->stats.errors_total);
+    rc |= tn_map_add_int(&lat, "p50", (int64_t) tn_stats_quantile(&srv->stats, 0.50));
+    rc |= tn_map_add_int(&lat, "p99", (int64_t) tn_stats_quantile(&srv->stats, 0.99));
+    rc |= tn_map_add_take(&s, "latency_us", &lat);
+    rc |= tn_map_add_take(res, "server", &s);
+    return rc;
+}
+
+static void reply_query(tn_conn_t *c, uint32_t msgid, const char *method, const tn_val_t *result,
+                        uint64_t t0) {
+    if (strcmp(method, "metrics.get") != 0) {
+        tn_reply_result(c, msgid, result, t0);
+        return;
+    }
+    tn_val_t copy;
+    if (tn_val_copy(&copy, result) != 0 || add_server_metrics(c->srv, &copy) != 0) {
+        tn_val_free(&copy);
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return;
+    }
+    tn_reply_result(c, msgid, &copy, t0);
+    tn_val_free(&copy);
+}
+
+/* Options the service consumes itself, checked here; the query sees them
+ * too (they are in its parameter list) and ignores them. */
+static tn_code_t service_opts(tn_server_t *srv, const tn_val_t *opts, int *deadline_ms,
+                              int *progress, tn_error_t *err) {
+    *deadline_ms = srv->cfg.default_deadline_ms;
+    *progress = 0;
+    const tn_val_t *d = tn_map_get(opts, "deadline_ms"), *p = tn_map_get(opts, "progress");
+    if (d && d->type != TN_V_NIL) {
+        int64_t ms;
+        if (!tn_val_as_int(d, &ms) || ms < 1 || ms > srv->cfg.max_deadline_ms)
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS,
+                                "deadline_ms: must be an integer from 1 to %d", srv->cfg.max_deadline_ms);
+        *deadline_ms = (int) ms;
+    }
+    if (p && p->type != TN_V_NIL) {
+        if (p->type != TN_V_BOOL)
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "progress: must be a boolean");
+        *progress = p->u.b;
+    }
+    return TN_OK;
+}
+
+/* The cache key: method and options, less the options that do not change
+ * the answer. JSON of a map keeps insertion order, so {a,b} and {b,a} are
+ * two entries: harmless (a miss, never a wrong hit). */
+static char *cache_key_of(const char *method, const tn_val_t *opts) {
+    tn_val_t kept = TN_VAL_NIL;
+    if (tn_val_set_map(&kept, 8) != 0)
+        return NULL;
+    if (opts && opts->type == TN_V_MAP)
+        for (size_t i = 0; i < opts->u.m.n; i++) {
+            const char *k = opts->u.m.kv[i].key;
+            if (strcmp(k, "deadline_ms") == 0 || strcmp(k, "progress") == 0 || strcmp(k, "if_epoch") == 0)
+                continue;
+            tn_val_t v;
+            if (tn_val_copy(&v, &opts->u.m.kv[i].val) != 0 || tn_map_add_take(&kept, k, &v) != 0) {
+                tn_val_free(&kept);
+                return NULL;
+            }
+        }
+    char *json = tn_val_to_json(&kept);
+    tn_val_free(&kept);
+    if (json == NULL)
+        return NULL;
+    size_t n = strlen(method) + strlen(json) + 2;
+    char *key = malloc(n);
+    if (key)
+        snprintf(key, n, "%s %s", method, json);
+    free(json);
+    return key;
+}
+
+static void live_add(tn_server_t *srv, tn_job_t *job) {
+    job->live_prev = NULL;
+    job->live_next = srv->live;
+    if (srv->live)
+        srv->live->live_prev = job;
+    srv->live = job;
+}
+
+static void live_remove(tn_server_t *srv, tn_job_t *job) {
+    if (job->live_prev)
+        job->live_prev->live_next = job->live_next;
+    else if (srv->live == job)
+        srv->live = job->live_next;
+    if (job->live_next)
+        job->live_next->live_prev = job->live_prev;
+    job->live_prev = job->live_next = NULL;
+}
+
+static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_val_t *opts,
+                     uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    const tn_query_def_t *def = tn_query_find(m->name);
+    tn_error_t err = TN_ERROR_INIT;
+    int deadline_ms, progress;
+    if (def == NULL) {
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s: no query behind this method", m->name);
+        return;
+    }
+    if (service_opts(srv, opts, &deadline_ms, &progress, &err) != TN_OK) {
+        tn_reply_error(c, msgid, &err, t0);
+        tn_error_clear(&err);
+        return;
+    }
+    uint64_t epoch = tn_model_epoch(srv->model);
+    if (strcmp(m->name, "metrics.get") == 0) {
+        /* PROTOCOL.md section 5: if_epoch equal to the current epoch costs
+         * one comparison. */
+        const tn_val_t *ie = tn_map_get(opts, "if_epoch");
+        int64_t want;
+        if (ie && ie->type != TN_V_NIL && !tn_val_as_int(ie, &want)) {
+            reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "if_epoch: must be an integer");
+            return;
+        }
+        if (ie && ie->type != TN_V_NIL && want == (int64_t) epoch) {
+            tn_val_t res = TN_VAL_NIL;
+            int rc = tn_val_set_map(&res, 2) | tn_map_add_int(&res, "epoch", (int64_t) epoch)
+                     | tn_map_add_bool(&res, "not_modified", 1);
+            if (rc == 0)
+                tn_reply_result(c, msgid, &res, t0);
+            else
+                reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+            tn_val_free(&res);
+            return;
+        }
+    }
+    char *key = cache_key_of(m->name, opts);
+    const tn_val_t *hit = key ? cache_get(srv, key) : NULL;
+    if (hit != NULL) {
+        reply_query(c, msgid, m->name, hit, t0);
+        free(key);
+        return;
+    }
+    if (srv->snap == NULL && (srv->snap = tn_snap_new(srv->model)) == NULL) {
+        free(key);
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return;
+    }
+    tn_job_t *job = calloc(1, sizeof *job);
+    if (job == NULL || (opts && tn_val_copy(&job->opts, opts) != 0)) {
+        free(job);
+        free(key);
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return;
+    }
+    job->conn_id = c->id;
+    job->msgid = msgid;
+    job->def = def;
+    job->queue = def->uses_igraph ? TN_QUEUE_IGRAPH : TN_QUEUE_LIGHT;
+    job->snap = tn_snap_retain(srv->snap);
+    job->cache_key = key;
+    job->want_progress = progress;
+    job->started_ns = t0;
+    atomic_init(&job->stop, TN_RUN);
+    job->deadline = evtimer_new(srv->base, deadline_cb, job);
+    struct timeval tv = { deadline_ms / 1000, (deadline_ms % 1000) * 1000 };
+    if (job->deadline == NULL || evtimer_add(job->deadline, &tv) != 0) {
+        tn_job_free(job);
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "cannot arm the deadline timer");
+        return;
+    }
+    if (tn_jobs_submit(srv->jobs, job) != 0) {
+        tn_job_free(job);
+        reply_code(c, msgid, t0, TN_ERR_BUSY, "%s", "the query queue is full; try again shortly");
+        return;
+    }
+    live_add(srv, job);
+    c->jobs_in_flight++;
+}
+
+void tn_methods_job_done(tn_job_t *job, void *arg) {
+    tn_server_t *srv = arg;
+    live_remove(srv, job);
+    tn_conn_t *c = job->conn_id ? tn_conn_find(srv, job->conn_id) : NULL;
+    if (job->rc == TN_OK && job->cache_key)
+        cache_put(srv, job->snap->epoch, job->cache_key, &job->result);
+    if (c != NULL) {
+        c->jobs_in_flight--;
+        if (job->rc == TN_OK)
+            reply_query(c, job->msgid, job->def->name, &job->result, job->started_ns);
+        else
+            tn_reply_error(c, job->msgid, &job->err, job->started_ns);
+        if (tn_conn_find(srv, job->conn_id) == c && c->eof && c->jobs_in_flight == 0 && !c->closing)
+            tn_conn_close_after_flush(c);
+    }
+    tn_job_free(job);
+}
+
+void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c) {
+    /* Its jobs stop early; their results are dropped when they come back
+     * (jobs name their connection by id, never by pointer). */
+    for (tn_job_t *j = srv->live; j; j = j->live_next)
+        if (j->conn_id == c->id)
+            atomic_store(&j->stop, TN_STOP_CANCEL);
+}
+
+/* ---- dispatch ---- */
+
+static void handle_cancel(tn_conn_t *c, const tn_val_t *opts) {
+    int64_t msgid;
+    if (!tn_val_as_int(tn_map_get(opts, "msgid"), &msgid))
+        return;                      /* a malformed notification has no reply */
+    for (tn_job_t *j = c->srv->live; j; j = j->live_next)
+        if (j->conn_id == c->id && (int64_t) j->msgid == msgid)
+            atomic_store(&j->stop, TN_STOP_CANCEL);
+}
+
+void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
+    tn_rpc_msg_t msg;
+    tn_error_t err = TN_ERROR_INIT;
+    int msgid_ok = 0;
+    tn_code_t rc = tn_rpc_parse(msgv, &msg, &msgid_ok, &err);
+    if (rc != TN_OK) {
+        /* Notifications never get replies; requests get one with their
+         * msgid when it could be read (else 0). */
+        int is_notify = msgv->type == TN_V_ARR && msgv->u.a.n > 0
+                        && msgv->u.a.items[0].type == TN_V_INT && msgv->u.a.items[0].u.i == 2;
+        if (!is_notify)
+            tn_reply_error(c, msgid_ok ? msg.msgid : 0, &err, t0);
+        tn_error_clear(&err);
+        return;
+    }
+    if (msg.type == TN_RPC_NOTIFY) {
+        if (strcmp(msg.method, "cancel") == 0)
+            handle_cancel(c, msg.options);
+        return;                      /* unknown notifications are ignored */
+    }
+    if (msg.type == TN_RPC_RESPONSE)
+        return;                      /* we send no requests, so expect no responses */
+    const method_t *m = find_method(msg.method);
+    if (m == NULL) {
+        reply_code(c, msg.msgid, t0, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", msg.method);
+        return;
+    }
+    switch (m->kind) {
+    case M_INLINE:
+        if (tn_opts_check(msg.options, m->params, &err) != TN_OK) {
+            tn_reply_error(c, msg.msgid, &err, t0);
+            tn_error_clear(&err);
+            return;
+        }
+        m->fn(c, msg.msgid, msg.options, t0);
+        break;
+    case M_CHANGE:
+        do_change(c, msg.msgid, m, msg.options, t0);
+        break;
+    case M_QUERY:
+        do_query(c, msg.msgid, m, msg.options, t0);
+        break;
+    }
+}

@@ -1,0 +1,48 @@
+/*
+ * server.h -- twinnetd's server: configuration, start, run, stop.
+ *
+ * The server owns the live model, the event loop (one thread: every socket,
+ * every change, every reply) and the query workers (jobs.h).
+ */
+#ifndef TN_SERVER_H
+#define TN_SERVER_H
+
+#include <stddef.h>
+
+#include "frame.h"
+#include "model.h"
+
+typedef struct tn_config {
+    char host[256];               /* listen address; default 127.0.0.1 */
+    int port;                     /* default 7700; 0 = any free port */
+    const char *home;             /* NULL = CN-430000 */
+    size_t max_connections;       /* default 1024 */
+    tn_frame_limits_t limits;     /* request size, depth, items, strings */
+    size_t max_queued;            /* per worker queue; default 256 */
+    size_t out_soft;              /* stop reading a client whose unsent replies pass this */
+    size_t out_hard;              /* and close it past this */
+    int default_deadline_ms;      /* queries without deadline_ms: 10000 */
+    int max_deadline_ms;          /* cap on deadline_ms: 600000 */
+    const char *port_file;        /* if set, write the bound port there (tests) */
+} tn_config_t;
+
+void tn_config_default(tn_config_t *cfg);
+
+typedef struct tn_server tn_server_t;
+
+/* Bind and prepare. Takes ownership of 'model' (also on failure).
+ * NULL with a message in 'err' on failure. */
+tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, char *err, size_t errlen);
+
+/* The port actually bound (useful with port 0). */
+int tn_server_port(const tn_server_t *srv);
+
+/* Serve until SIGINT/SIGTERM or tn_server_stop. 0 on a clean stop. */
+int tn_server_run(tn_server_t *srv);
+
+/* Ask the loop to finish (thread-safe). */
+void tn_server_stop(tn_server_t *srv);
+
+void tn_server_free(tn_server_t *srv);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * server_internal.h -- what server.c, conn.c and methods.c share: the
+ * server and connection structs. Not for other modules.
+ */
+#ifndef TN_SERVER_INTERNAL_H
+#define TN_SERVER_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "codec.h"
+#include "frame.h"
+#include "hmap.h"
+#include "jobs.h"
+#include "model.h"
+#include "server.h"
+#include "snap.h"
+#include "stats.h"
+
+struct event_base;
+struct evconnlistener;
+struct bufferevent;
+struct event;
+
+typedef struct tn_conn tn_conn_t;
+
+struct tn_conn {
+    tn_server_t *srv;
+    uint64_t id;
+    char idkey[24];               /* decimal id: key in srv->conn_ids */
+    struct bufferevent *bev;
+    char peer[64];
+    tn_conn_t *prev, *next;
+    uint8_t *ibuf;                /* bytes of the message being framed */
+    size_t ilen, icap;
+    tn_frame_t frame;
+    int closing;                  /* reply sent; free once output drains */
+    int reading_paused;           /* backpressure: output over the soft limit */
+    int subscribed;               /* metrics.subscribe */
+    int eof;                      /* peer half-closed: finish replies, then close */
+    size_t jobs_in_flight;
+};
+
+struct tn_server {
+    tn_config_t cfg;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct event *sigint, *sigterm;
+    int port;
+    tn_model_t *model;
+    tn_snap_t *snap;              /* snapshot of the current epoch, made lazily */
+    tn_jobs_t *jobs;
+    tn_job_t *live;               /* jobs in flight (for cancel), doubly linked */
+    tn_conn_t *conns;
+    size_t nconns;
+    uint64_t next_conn_id;
+    tn_hmap_t conn_ids;
+    tn_hmap_t cache;              /* result cache of the current epoch: key -> slot */
+    struct cache_entry *cache_entries;
+    size_t ncache, cache_cap;
+    uint64_t cache_epoch;
+    tn_stats_t stats;
+    struct timespec started;
+    /* Reused encode buffer (loop thread only). */
+    char *obuf;
+    size_t olen, ocap;
+};
+
+typedef struct cache_entry {
+    char *key;
+    tn_val_t result;
+} cache_entry_t;
+
+/* conn.c */
+void tn_conn_accept(tn_server_t *srv, int fd, const char *peer);
+tn_conn_t *tn_conn_find(tn_server_t *srv, uint64_t id);
+/* Queue bytes for the client (applies the output limits). */
+void tn_conn_send(tn_conn_t *c, const char *buf, size_t len);
+void tn_conn_free(tn_conn_t *c);
+void tn_conn_close_after_flush(tn_conn_t *c);
+
+/* methods.c */
+/* Handle one decoded message from c. */
+void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msg, uint64_t started_ns);
+/* A finished job comes back here (loop thread). */
+void tn_methods_job_done(tn_job_t *job, void *arg);
+/* Reply helpers: encode into srv->obuf and send. */
+void tn_reply_result(tn_conn_t *c, uint32_t msgid, const tn_val_t *result, uint64_t started_ns);
+void tn_reply_error(tn_conn_t *c, uint32_t msgid, const tn_error_t *err, uint64_t started_ns);
+/* Drop the per-epoch snapshot and cache after a change. */
+void tn_server_epoch_changed(tn_server_t *srv);
+/* Cancel and forget the jobs of a connection that went away. */
+void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c);
+
+uint64_t tn_now_ns(void);
+
+#endif
