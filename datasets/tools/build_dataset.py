@@ -231,6 +231,17 @@ def reference_from_sources(sources_md):
     raise DataError("SOURCES.md has no parsable 2021-03 reference row")
 
 
+def is_unit(nodes, nid):
+    """PROTOCOL.md section 3: the home, or a node whose parent chain reaches it."""
+    seen = set()
+    while nid and nid not in seen:
+        if nid == HOME_ID:
+            return True
+        seen.add(nid)
+        nid = nodes[nid].get("parent") if nid in nodes else None
+    return False
+
+
 def count_pairs(pairs, nodes, keep):
     """Home-pair figures over the pairs for which keep(pair) is true."""
     kept = [p for p in pairs.values() if keep(p)]
@@ -254,9 +265,7 @@ def build_meta(nodes, pairs, rows, sources_md, bri_left_out, friendly):
     stats = count_pairs(pairs, nodes, lambda p: dated_ok(p) and medium_up(p))
     by_kind = {k: sum(1 for n in nodes.values() if n["kind"] == k)
                for k in ("country", "province", "city")}
-    units = {n["id"] for n in nodes.values()
-             if n["id"] == HOME_ID or n.get("parent") in (HOME_ID,)
-             or nodes.get(n.get("parent", ""), {}).get("parent") == HOME_ID}
+    units = {nid for nid in nodes if is_unit(nodes, nid)}
     units_with_pairs = {p["a"] for p in pairs.values()}
     verified = {
         "rows": len(rows),
