@@ -100,14 +100,14 @@ static int reasons(const tn_snap_t *s, const tn_filter_t *f, const cand_t *cd, i
         rc |= tn_arr_push_str(arr, buf);
     }
     if (cd->same > 0) {
-        snprintf(buf, sizeof buf, "already partnered with %lld other unit%s of %s",
+        snprintf(buf, sizeof buf, "already has %lld partner%s in %s",
                  (long long) cd->same, cd->same == 1 ? "" : "s", pname);
         names_of(s, f, cd->v, 1, nbr, h, u, buf, sizeof buf);
         rc |= tn_arr_push_str(arr, buf);
     }
     if (cd->peers > 0) {
         int64_t hc = tn_snap_find(s, h->country);
-        snprintf(buf, sizeof buf, "already partnered with %lld place%s elsewhere in %s",
+        snprintf(buf, sizeof buf, "already has %lld partner%s elsewhere in %s",
                  (long long) cd->peers, cd->peers == 1 ? "" : "s",
                  hc >= 0 ? tn_q_name(s->nodes[hc]) : h->country);
         names_of(s, f, cd->v, 2, nbr, h, u, buf, sizeof buf);

@@ -21,6 +21,7 @@
 #ifndef TN_SMALL_WORLD_H
 #define TN_SMALL_WORLD_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "model.h"
