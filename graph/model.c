@@ -109,8 +109,7 @@ size_t tn_model_pair_count(const tn_model_t *m) { return m->np; }
 const tn_val_t *tn_model_meta(const tn_model_t *m) { return &m->meta; }
 
 void tn_model_set_epoch(tn_model_t *m, uint64_t epoch) {
-    if (epoch > m->epoch)
-        m->epoch = epoch;
+    m->epoch = epoch;
 }
 
 int tn_model_set_meta(tn_model_t *m, const tn_val_t *meta) {

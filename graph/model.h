@@ -34,7 +34,8 @@ tn_model_t *tn_model_new(const char *home);
 void tn_model_free(tn_model_t *m);
 
 uint64_t tn_model_epoch(const tn_model_t *m);
-/* Set the epoch (used when recovering from disk); never lowers it. */
+/* Set the epoch (recovery only: after loading a snapshot, the epoch it was
+ * taken at). */
 void tn_model_set_epoch(tn_model_t *m, uint64_t epoch);
 const char *tn_model_home(const tn_model_t *m);
 

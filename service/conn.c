@@ -72,6 +72,9 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     c->id = ++srv->next_conn_id;
     snprintf(c->idkey, sizeof c->idkey, "%" PRIu64, c->id);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
+    /* Without a token file every (loopback) client is trusted as admin. */
+    c->role = 2;
+    c->role_name = "admin";
     tn_frame_reset(&c->frame);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL || tn_hmap_put(&srv->conn_ids, c->idkey, (size_t) (uintptr_t) c) != 0) {
@@ -96,6 +99,7 @@ void tn_conn_free(tn_conn_t *c) {
         return;
     tn_server_t *srv = c->srv;
     tn_methods_conn_gone(srv, c);
+    tn_methods_conn_imports_free(c);
     tn_hmap_del(&srv->conn_ids, c->idkey);
     if (c->prev)
         c->prev->next = c->next;

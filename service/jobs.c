@@ -38,6 +38,9 @@ struct tn_jobs {
     struct event *done_ev;
     tn_jobs_done_fn *done;
     void *done_arg;
+    tn_jobs_batch_fn *batch;
+    tn_jobs_tick_fn *tick;
+    void *writer_arg;
 };
 
 void tn_job_free(tn_job_t *job) {
@@ -47,6 +50,7 @@ void tn_job_free(tn_job_t *job) {
         event_free(job->deadline);
     tn_snap_release(job->snap);
     tn_val_free(&job->opts);
+    tn_val_free(&job->audit);
     tn_val_free(&job->result);
     tn_error_clear(&job->err);
     free(job->cache_key);
@@ -79,6 +83,51 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
         tn_val_free(&job->result);
 }
 
+static void deliver(tn_jobs_t *jobs, tn_job_t *first, tn_job_t *last) {
+    pthread_mutex_lock(&jobs->done_lock);
+    if (jobs->done_tail)
+        jobs->done_tail->next = first;
+    else
+        jobs->done_head = first;
+    jobs->done_tail = last;
+    pthread_mutex_unlock(&jobs->done_lock);
+    event_active(jobs->done_ev, EV_READ, 0);
+}
+
+/* The write thread: take everything waiting, run it as one group (one
+ * fsync for all), hand it all back; tick once a second when idle. */
+static void *writer_main(void *arg) {
+    queue_t *q = arg;
+    tn_jobs_t *jobs = q->owner;
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        while (q->head == NULL && !jobs->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&q->cond, &q->lock, &until) != 0 && q->head == NULL) {
+                pthread_mutex_unlock(&q->lock);
+                jobs->tick(jobs->writer_arg);
+                pthread_mutex_lock(&q->lock);
+            }
+        }
+        tn_job_t *list = q->head, *last = q->tail;
+        size_t n = 0;
+        for (tn_job_t *j = list; j; j = j->next)
+            n++;
+        q->head = q->tail = NULL;
+        pthread_mutex_unlock(&q->lock);
+        if (list == NULL)
+            break;                   /* stopping, nothing left */
+        jobs->batch(list, jobs->writer_arg);
+        pthread_mutex_lock(&q->lock);
+        q->n -= n;
+        pthread_mutex_unlock(&q->lock);
+        deliver(jobs, list, last);
+    }
+    return NULL;
+}
+
 static void *worker_main(void *arg) {
     queue_t *q = arg;
     tn_jobs_t *jobs = q->owner;
@@ -105,14 +154,7 @@ static void *worker_main(void *arg) {
         q->n--;
         pthread_mutex_unlock(&q->lock);
 
-        pthread_mutex_lock(&jobs->done_lock);
-        if (jobs->done_tail)
-            jobs->done_tail->next = job;
-        else
-            jobs->done_head = job;
-        jobs->done_tail = job;
-        pthread_mutex_unlock(&jobs->done_lock);
-        event_active(jobs->done_ev, EV_READ, 0);
+        deliver(jobs, job, job);
     }
     return NULL;
 }
@@ -135,13 +177,17 @@ static void done_cb(evutil_socket_t fd, short what, void *arg) {
 }
 
 tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_done_fn *done,
-                         void *arg) {
+                         void *arg, tn_jobs_batch_fn *batch, tn_jobs_tick_fn *tick,
+                         void *writer_arg) {
     tn_jobs_t *jobs = calloc(1, sizeof *jobs);
     if (jobs == NULL)
         return NULL;
     jobs->max_queued = max_queued;
     jobs->done = done;
     jobs->done_arg = arg;
+    jobs->batch = batch;
+    jobs->tick = tick;
+    jobs->writer_arg = writer_arg;
     pthread_mutex_init(&jobs->snap_lock, NULL);
     pthread_mutex_init(&jobs->done_lock, NULL);
     jobs->done_ev = event_new(base, -1, EV_PERSIST, done_cb, jobs);
@@ -155,7 +201,7 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
         pthread_cond_init(&q->cond, NULL);
         q->owner = jobs;
         q->index = i;
-        if (pthread_create(&q->thread, NULL, worker_main, q) != 0) {
+        if (pthread_create(&q->thread, NULL, i == TN_QUEUE_WRITE ? writer_main : worker_main, q) != 0) {
             tn_log(TN_LOG_ERROR, "cannot start a worker thread");
             tn_jobs_stop(jobs);
             return NULL;
@@ -199,7 +245,9 @@ void tn_jobs_stop(tn_jobs_t *jobs) {
         queue_t *q = &jobs->q[i];
         pthread_mutex_lock(&q->lock);
         jobs->stopping = 1;
-        /* Queued jobs will not run: ask them to stop so workers drain fast. */
+        /* Queued queries will not be answered: ask them to stop so workers
+         * drain fast. Queued changes still run: they may be in flight to
+         * the journal already from the client's point of view. */
         for (tn_job_t *j = q->head; j; j = j->next)
             atomic_store(&j->stop, TN_STOP_CANCEL);
         pthread_cond_broadcast(&q->cond);

@@ -1,11 +1,13 @@
 /*
- * jobs.h -- the worker threads that run queries off the event loop.
+ * jobs.h -- the worker threads that run work off the event loop.
  *
- * Two queues, one thread each:
+ * Three queues, one thread each:
  *  - TN_QUEUE_IGRAPH: the only thread that ever calls igraph (Debian's build
  *    is not thread-safe: IGRAPH_THREAD_SAFE 0), for centrality;
  *  - TN_QUEUE_LIGHT: snapshot queries written in plain C (stats, coverage,
- *    gaps, lookups), so a 10-second betweenness never delays them.
+ *    gaps, lookups), so a 10-second betweenness never delays them;
+ *  - TN_QUEUE_WRITE: the writer (writer.h), the only owner of the live
+ *    model; it takes every waiting change at once (group commit).
  * A job is created and freed on the loop thread; a worker only runs it and
  * hands it back. The loop learns of finished jobs through an event that a
  * worker activates (event_active, made thread-safe by
@@ -25,7 +27,13 @@
 
 struct event_base;
 
-enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_COUNT = 2 };
+enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COUNT = 3 };
+
+typedef enum tn_job_kind {
+    TN_JOB_QUERY = 0,               /* def->fn over snap */
+    TN_JOB_CHANGE,                  /* method + opts through the writer */
+    TN_JOB_SAVE                     /* server.save: compact the data directory */
+} tn_job_kind_t;
 
 typedef struct tn_job tn_job_t;
 struct tn_job {
@@ -34,7 +42,11 @@ struct tn_job {
     uint64_t conn_id;               /* 0: internal job */
     uint32_t msgid;
     int queue;
-    const tn_query_def_t *def;
+    tn_job_kind_t kind;
+    const char *method;             /* wire name (static storage) */
+    const tn_query_def_t *def;      /* queries */
+    tn_val_t audit;                 /* changes: who, from where (journal and audit trail) */
+    int committed;                  /* changes: applied (the epoch moved) */
     tn_snap_t *snap;                /* a reference, released on the loop */
     tn_val_t opts;                  /* owned copy of the options */
     char *cache_key;                /* NULL: do not cache */
@@ -54,9 +66,18 @@ typedef struct tn_jobs tn_jobs_t;
 /* Called on the loop thread for each finished job; takes ownership. */
 typedef void tn_jobs_done_fn(tn_job_t *job, void *arg);
 
+/* Run, on the write thread, every job of a list (linked by next) in order. */
+typedef void tn_jobs_batch_fn(tn_job_t *list, void *arg);
+/* Called on the write thread about once a second (fsync "everysec"). */
+typedef void tn_jobs_tick_fn(void *arg);
+
 /* Start the workers; finished jobs are delivered to 'done' on 'base'.
- * 'max_queued' bounds each queue. NULL on failure. */
-tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_done_fn *done, void *arg);
+ * 'max_queued' bounds each queue. Write jobs go to 'batch' (with
+ * 'writer_arg'), and 'tick' runs when the write thread is idle.
+ * NULL on failure. */
+tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_done_fn *done,
+                         void *arg, tn_jobs_batch_fn *batch, tn_jobs_tick_fn *tick,
+                         void *writer_arg);
 
 /* Queue a job (loop thread). 0, or -1 when that queue is full (busy). */
 int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job);

@@ -9,12 +9,18 @@
 #include "dataset.h"
 #include "log.h"
 #include "server.h"
+#include "store.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: twinnetd [options]\n"
             "  --listen HOST:PORT        listen address (default 127.0.0.1:7700; port 0 = any free)\n"
             "  --home ID                 the home node (default CN-430000, Hunan)\n"
+            "  --data DIR                keep the graph in DIR (snapshot + journal); without it the\n"
+            "                            graph lives in memory only. A new DIR starts from the\n"
+            "                            built-in dataset (or empty with --empty)\n"
+            "  --fsync POLICY            always (default: fsync before each reply), everysec, no\n"
+            "  --compact-bytes N         write a new snapshot when the journal passes N bytes (64 MiB)\n"
             "  --empty                   start with an empty graph instead of the built-in dataset\n"
             "  --max-connections N       default 1024\n"
             "  --max-request-bytes N     default 8388608 (8 MiB)\n"
@@ -69,6 +75,8 @@ int main(int argc, char **argv) {
     tn_config_t cfg;
     tn_config_default(&cfg);
     int empty = 0;
+    const char *data_dir = NULL;
+    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -88,6 +96,22 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
                 return 2;
             }
+        } else if (strcmp(a, "--data") == 0) {
+            NEED_VALUE();
+            data_dir = v;
+        } else if (strcmp(a, "--fsync") == 0) {
+            NEED_VALUE();
+            if (tn_fsync_parse(v, &sopts.fsync) != 0) {
+                fprintf(stderr, "twinnetd: --fsync is always, everysec or no, got '%s'\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--compact-bytes") == 0) {
+            NEED_VALUE();
+            if (parse_size(v, &n) != 0 || n == 0) {
+                fprintf(stderr, "twinnetd: --compact-bytes wants a positive integer, got '%s'\n", v);
+                return 2;
+            }
+            sopts.compact_bytes = n;
         } else if (strcmp(a, "--home") == 0) {
             NEED_VALUE();
             cfg.home = v;
@@ -141,23 +165,32 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    tn_model_t *model = tn_model_new(cfg.home);
-    if (model == NULL) {
-        fprintf(stderr, "twinnetd: out of memory\n");
-        return 1;
-    }
-    if (!empty) {
-        tn_error_t err = TN_ERROR_INIT;
-        if (tn_dataset_load_builtin(model, &err) != TN_OK) {
+    tn_model_t *model = NULL;
+    tn_store_t *store = NULL;
+    tn_error_t lerr = TN_ERROR_INIT;
+    if (data_dir) {
+        sopts.seed_builtin = !empty;
+        if (tn_store_open(data_dir, &sopts, cfg.home, &store, &model, &lerr) != TN_OK) {
+            fprintf(stderr, "twinnetd: cannot start from %s: %s\n", data_dir, lerr.message);
+            tn_error_clear(&lerr);
+            return 1;
+        }
+    } else {
+        model = tn_model_new(cfg.home);
+        if (model == NULL) {
+            fprintf(stderr, "twinnetd: out of memory\n");
+            return 1;
+        }
+        if (!empty && tn_dataset_load_builtin(model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
-                    tn_code_name(err.code), err.message);
-            tn_error_clear(&err);
+                    tn_code_name(lerr.code), lerr.message);
+            tn_error_clear(&lerr);
             tn_model_free(model);
             return 1;
         }
     }
     char err[256];
-    tn_server_t *srv = tn_server_new(&cfg, model, err, sizeof err);
+    tn_server_t *srv = tn_server_new(&cfg, model, store, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "twinnetd: %s\n", err);
         return 1;

@@ -29,7 +29,8 @@ typedef enum { M_INLINE, M_CHANGE, M_QUERY } mkind_t;
 
 typedef void inline_fn(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
 
-static inline_fn m_server_ping, m_server_methods, m_server_info, m_metrics_subscribe;
+static inline_fn m_server_ping, m_server_methods, m_server_info, m_metrics_subscribe, m_server_save;
+static inline_fn m_import_begin, m_import_chunk, m_import_commit, m_import_abort;
 
 static const char *const p_none[] = { NULL };
 static const char *const p_node_upsert[] = { "node", NULL };
@@ -37,6 +38,9 @@ static const char *const p_node_delete[] = { "id", "cascade", NULL };
 static const char *const p_pair_upsert[] = { "pair", NULL };
 static const char *const p_pair_delete[] = { "a", "b", NULL };
 static const char *const p_batch[] = { "nodes", "pairs", "mode", "dry_run", NULL };
+static const char *const p_ibegin[] = { "mode", "dry_run", "total", "progress", NULL };
+static const char *const p_ichunk[] = { "import", "nodes", "pairs", NULL };
+static const char *const p_itoken[] = { "import", NULL };
 
 typedef struct method {
     const char *name;
@@ -50,6 +54,7 @@ static const method_t methods[] = {
     { "server.ping",       M_INLINE, ROLE_READ,  m_server_ping,       p_none },
     { "server.methods",    M_INLINE, ROLE_READ,  m_server_methods,    p_none },
     { "server.info",       M_INLINE, ROLE_READ,  m_server_info,       p_none },
+    { "server.save",       M_INLINE, ROLE_ADMIN, m_server_save,       p_none },
     { "graph.stats",       M_QUERY,  ROLE_READ,  NULL, NULL },
     { "node.get",          M_QUERY,  ROLE_READ,  NULL, NULL },
     { "node.find",         M_QUERY,  ROLE_READ,  NULL, NULL },
@@ -66,6 +71,10 @@ static const method_t methods[] = {
     { "pair.upsert",       M_CHANGE, ROLE_WRITE, NULL, p_pair_upsert },
     { "pair.delete",       M_CHANGE, ROLE_WRITE, NULL, p_pair_delete },
     { "import.batch",      M_CHANGE, ROLE_WRITE, NULL, p_batch },
+    { "import.begin",      M_INLINE, ROLE_WRITE, m_import_begin,      p_ibegin },
+    { "import.chunk",      M_INLINE, ROLE_WRITE, m_import_chunk,      p_ichunk },
+    { "import.commit",     M_INLINE, ROLE_WRITE, m_import_commit,     p_itoken },
+    { "import.abort",      M_INLINE, ROLE_WRITE, m_import_abort,      p_itoken },
 };
 
 #define NMETHODS (sizeof methods / sizeof methods[0])
@@ -135,13 +144,13 @@ static void cache_clear(tn_server_t *srv) {
 
 static const tn_val_t *cache_get(tn_server_t *srv, const char *key) {
     size_t i;
-    if (srv->cache_epoch != tn_model_epoch(srv->model) || !tn_hmap_get(&srv->cache, key, &i))
+    if (srv->cache_epoch != srv->epoch || !tn_hmap_get(&srv->cache, key, &i))
         return NULL;
     return &srv->cache_entries[i].result;
 }
 
 static void cache_put(tn_server_t *srv, uint64_t epoch, const char *key, const tn_val_t *result) {
-    if (epoch != tn_model_epoch(srv->model) || cache_get(srv, key) != NULL)
+    if (epoch != srv->epoch || cache_get(srv, key) != NULL)
         return;
     if (srv->cache_epoch != epoch) {
         cache_clear(srv);
@@ -171,15 +180,23 @@ static void cache_put(tn_server_t *srv, uint64_t epoch, const char *key, const t
     srv->ncache++;
 }
 
-void tn_server_epoch_changed(tn_server_t *srv) {
-    tn_snap_release(srv->snap);
-    srv->snap = NULL;
-    cache_clear(srv);
-    srv->cache_epoch = tn_model_epoch(srv->model);
+void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch) {
+    if (tn_writer_epoch(srv->writer) != srv->epoch) {
+        /* The writer published after the fsync: pick up the new snapshot
+         * before answering, so a client reads its own writes. */
+        tn_snap_t *s = tn_writer_snapshot(srv->writer);
+        if (s != NULL) {
+            tn_snap_release(srv->snap);
+            srv->snap = s;
+            srv->epoch = s->epoch;
+            cache_clear(srv);
+            srv->cache_epoch = srv->epoch;
+        }
+    }
     /* PROTOCOL.md section 7: an event to every subscriber. */
     tn_val_t ev = TN_VAL_NIL;
     if (tn_val_set_map(&ev, 2) != 0 || tn_map_add_str(&ev, "type", "epoch") != 0
-        || tn_map_add_int(&ev, "epoch", (int64_t) tn_model_epoch(srv->model)) != 0) {
+        || tn_map_add_int(&ev, "epoch", (int64_t) epoch) != 0) {
         tn_val_free(&ev);
         return;
     }
@@ -259,12 +276,12 @@ static void m_server_info(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, ui
     int rc = tn_val_set_map(&res, 8);
     rc |= tn_map_add_str(&res, "version", TN_VERSION);
     rc |= tn_map_add_int(&res, "uptime_s", uptime_s(srv));
-    rc |= tn_map_add_int(&res, "epoch", (int64_t) tn_model_epoch(srv->model));
-    rc |= tn_map_add_str(&res, "home", tn_model_home(srv->model));
+    rc |= tn_map_add_int(&res, "epoch", (int64_t) srv->epoch);
+    rc |= tn_map_add_str(&res, "home", tn_writer_home(srv->writer));
     rc |= tn_map_add_int(&res, "connections", (int64_t) srv->nconns);
-    /* In-memory until the data directory exists (docs/protocol-notes.md). */
-    rc |= tn_map_add_nil(&res, "data_dir");
-    rc |= tn_map_add_str(&res, "fsync", "none");
+    /* Without --data the server runs in memory: data_dir nil, fsync "none". */
+    rc |= tn_map_add_str(&res, "data_dir", tn_writer_data_dir(srv->writer));
+    rc |= tn_map_add_str(&res, "fsync", tn_writer_fsync(srv->writer));
     if (rc != 0)
         reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
     else
@@ -285,29 +302,254 @@ static void m_metrics_subscribe(tn_conn_t *c, uint32_t msgid, const tn_val_t *op
 
 /* ---- changes ---- */
 
+/* Who made a change, for the journal and the audit trail. */
+static int audit_of(tn_conn_t *c, tn_val_t *out) {
+    int rc = tn_val_set_map(out, 3);
+    rc |= tn_map_add_str(out, "peer", c->peer);
+    rc |= tn_map_add_str(out, "token", c->token_name[0] ? c->token_name : "-");
+    rc |= tn_map_add_str(out, "role", c->role_name);
+    return rc;
+}
+
+/* Queue a change (or a save) for the writer thread; 'opts' is taken. */
+static void submit_write(tn_conn_t *c, uint32_t msgid, const char *method, tn_job_kind_t kind,
+                         tn_val_t *opts, uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    tn_job_t *job = calloc(1, sizeof *job);
+    if (job == NULL || audit_of(c, &job->audit) != 0) {
+        tn_job_free(job);
+        tn_val_free(opts);
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return;
+    }
+    job->opts = *opts;
+    *opts = TN_VAL_NIL;
+    job->kind = kind;
+    job->method = method;
+    job->queue = TN_QUEUE_WRITE;
+    job->conn_id = c->id;
+    job->msgid = msgid;
+    job->started_ns = t0;
+    atomic_init(&job->stop, TN_RUN);
+    if (tn_jobs_submit(srv->jobs, job) != 0) {
+        tn_job_free(job);
+        reply_code(c, msgid, t0, TN_ERR_BUSY, "%s", "too many changes waiting; try again shortly");
+        return;
+    }
+    c->jobs_in_flight++;
+}
+
 static void do_change(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_val_t *opts,
                       uint64_t t0) {
-    tn_server_t *srv = c->srv;
-    tn_error_t err = TN_ERROR_INIT;
-    tn_change_t *ch = NULL;
-    tn_val_t res = TN_VAL_NIL;
-    tn_code_t rc = tn_change_prepare(srv->model, m->name, opts, &ch, &err);
-    if (rc == TN_OK) {
-        int dry = tn_change_is_dry_run(ch);
-        if (!dry)
-            tn_change_commit(srv->model, ch);
-        if (tn_change_result(srv->model, ch, &res) != 0)
-            rc = tn_error_set(&err, TN_ERR_INTERNAL, "out of memory");
-        tn_change_free(ch);
-        if (!dry)
-            tn_server_epoch_changed(srv);
+    tn_val_t copy = TN_VAL_NIL;
+    if (opts && tn_val_copy(&copy, opts) != 0) {
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return;
     }
-    if (rc == TN_OK && tn_conn_find(srv, c->id) == c)
+    submit_write(c, msgid, m->name, TN_JOB_CHANGE, &copy, t0);
+}
+
+static void m_server_save(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    (void) opts;
+    tn_val_t none = TN_VAL_NIL;
+    submit_write(c, msgid, "server.save", TN_JOB_SAVE, &none, t0);
+}
+
+
+/* ---- streamed imports (PROTOCOL.md section 5) ----
+ * Records are staged on the connection until commit, invisible to anyone;
+ * commit hands the whole batch to the writer as one import.batch, so it is
+ * atomic and durable like any batch. A dropped connection drops its
+ * imports. Detail indices in a failed commit count records across all
+ * chunks, in the order they arrived. */
+
+#define MAX_IMPORTS_PER_CONN 4
+
+typedef struct tn_import {
+    struct tn_import *next;
+    char token[33];
+    tn_val_t nodes, pairs;          /* arrays, owned */
+    tn_val_t mode, dry_run;         /* as given to import.begin (or nil) */
+    int64_t total;                  /* announced record count, -1 unknown */
+    int progress;
+} tn_import_t;
+
+static void import_free(tn_import_t *im) {
+    tn_val_free(&im->nodes);
+    tn_val_free(&im->pairs);
+    tn_val_free(&im->mode);
+    tn_val_free(&im->dry_run);
+    free(im);
+}
+
+void tn_methods_conn_imports_free(tn_conn_t *c) {
+    while (c->imports) {
+        tn_import_t *im = c->imports;
+        c->imports = im->next;
+        import_free(im);
+    }
+    c->nimports = 0;
+}
+
+static tn_import_t *import_find(tn_conn_t *c, const tn_val_t *opts, uint32_t msgid, uint64_t t0) {
+    const char *tok = tn_val_str(tn_map_get(opts, "import"));
+    if (tok == NULL) {
+        reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "import: the token from import.begin is required");
+        return NULL;
+    }
+    for (tn_import_t *im = c->imports; im; im = im->next)
+        if (strcmp(im->token, tok) == 0)
+            return im;
+    reply_code(c, msgid, t0, TN_ERR_NOT_FOUND, "no import %.40s on this connection", tok);
+    return NULL;
+}
+
+static void random_token(char *out) {
+    unsigned char raw[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(raw, 1, sizeof raw, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof raw) {
+        /* Tokens only name an import on its own connection: uniqueness,
+         * not secrecy, is what matters here. */
+        static uint64_t counter;
+        uint64_t v = tn_now_ns() ^ ++counter;
+        memcpy(raw, &v, sizeof v);
+        memcpy(raw + 8, &counter, sizeof counter);
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static void m_import_begin(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    if (c->nimports >= MAX_IMPORTS_PER_CONN)
+        return reply_code(c, msgid, t0, TN_ERR_BUSY, "%s", "too many imports open on this connection");
+    const tn_val_t *mode = tn_map_get(opts, "mode"), *dry = tn_map_get(opts, "dry_run");
+    const tn_val_t *total = tn_map_get(opts, "total"), *prog = tn_map_get(opts, "progress");
+    const char *ms = tn_val_str(mode);
+    if (mode && mode->type != TN_V_NIL && (!ms || (strcmp(ms, "upsert") && strcmp(ms, "replace"))))
+        return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "mode: must be upsert or replace");
+    if (dry && dry->type != TN_V_NIL && dry->type != TN_V_BOOL)
+        return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "dry_run: must be a boolean");
+    if (prog && prog->type != TN_V_NIL && prog->type != TN_V_BOOL)
+        return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "progress: must be a boolean");
+    int64_t tot = -1;
+    if (total && total->type != TN_V_NIL && (!tn_val_as_int(total, &tot) || tot < 0))
+        return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "total: must be a count of records");
+    tn_import_t *im = calloc(1, sizeof *im);
+    if (im == NULL || tn_val_set_arr(&im->nodes, 0) != 0 || tn_val_set_arr(&im->pairs, 0) != 0
+        || (mode && tn_val_copy(&im->mode, mode) != 0) || (dry && tn_val_copy(&im->dry_run, dry) != 0)) {
+        if (im)
+            import_free(im);
+        return reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    }
+    im->total = tot;
+    im->progress = prog && prog->type == TN_V_BOOL && prog->u.b;
+    random_token(im->token);
+    im->next = c->imports;
+    c->imports = im;
+    c->nimports++;
+    tn_val_t res = TN_VAL_NIL;
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_str(&res, "import", im->token) != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
         tn_reply_result(c, msgid, &res, t0);
-    else if (rc != TN_OK)
-        tn_reply_error(c, msgid, &err, t0);
     tn_val_free(&res);
-    tn_error_clear(&err);
+}
+
+static void m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    const char *names[2] = { "nodes", "pairs" };
+    tn_val_t *dst[2] = { &im->nodes, &im->pairs };
+    const tn_val_t *src[2];
+    size_t add = 0;
+    for (int k = 0; k < 2; k++) {
+        src[k] = tn_map_get(opts, names[k]);
+        if (src[k] && src[k]->type == TN_V_NIL)
+            src[k] = NULL;
+        if (src[k] && src[k]->type != TN_V_ARR)
+            return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s: must be an array of records", names[k]);
+        add += src[k] ? src[k]->u.a.n : 0;
+    }
+    size_t have = im->nodes.u.a.n + im->pairs.u.a.n;
+    if (have + add > c->srv->cfg.max_import_records)
+        return reply_code(c, msgid, t0, TN_ERR_TOO_LARGE, "%s",
+                          "the import would pass the server's limit on staged records");
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; src[k] && i < src[k]->u.a.n; i++) {
+            tn_val_t copy;
+            if (tn_val_copy(&copy, &src[k]->u.a.items[i]) != 0 || tn_arr_push_take(dst[k], &copy) != 0)
+                return reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        }
+    if (im->progress) {
+        tn_val_t p = TN_VAL_NIL;
+        tn_server_t *srv = c->srv;
+        if (tn_val_set_map(&p, 3) == 0 && tn_map_add_int(&p, "msgid", msgid) == 0
+            && tn_map_add_int(&p, "done", (int64_t) (have + add)) == 0
+            && (im->total >= 0 ? tn_map_add_int(&p, "total", im->total) : tn_map_add_nil(&p, "total")) == 0) {
+            srv->olen = 0;
+            if (tn_rpc_encode_notify("progress", &p, &srv->obuf, &srv->olen, &srv->ocap) == 0)
+                tn_conn_send(c, srv->obuf, srv->olen);
+            srv->olen = 0;
+        }
+        tn_val_free(&p);
+    }
+    tn_val_t res = TN_VAL_NIL;
+    int rc = tn_val_set_map(&res, 3) | tn_map_add_str(&res, "import", im->token)
+             | tn_map_add_int(&res, "nodes", (int64_t) im->nodes.u.a.n)
+             | tn_map_add_int(&res, "pairs", (int64_t) im->pairs.u.a.n);
+    if (rc != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+static void import_unlink(tn_conn_t *c, tn_import_t *im) {
+    for (tn_import_t **pp = &c->imports; *pp; pp = &(*pp)->next)
+        if (*pp == im) {
+            *pp = im->next;
+            c->nimports--;
+            return;
+        }
+}
+
+static void m_import_commit(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    import_unlink(c, im);
+    tn_val_t batch = TN_VAL_NIL;
+    int rc = tn_val_set_map(&batch, 4) | tn_map_add_take(&batch, "nodes", &im->nodes)
+             | tn_map_add_take(&batch, "pairs", &im->pairs);
+    if (im->mode.type != TN_V_NIL)
+        rc |= tn_map_add_take(&batch, "mode", &im->mode);
+    if (im->dry_run.type != TN_V_NIL)
+        rc |= tn_map_add_take(&batch, "dry_run", &im->dry_run);
+    import_free(im);
+    if (rc != 0) {
+        tn_val_free(&batch);
+        return reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    }
+    /* Journalled as the import.batch it becomes. */
+    submit_write(c, msgid, "import.batch", TN_JOB_CHANGE, &batch, t0);
+}
+
+static void m_import_abort(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    import_unlink(c, im);
+    import_free(im);
+    tn_val_t res = TN_VAL_NIL;
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "aborted", 1) != 0)
+        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
 }
 
 /* ---- queries ---- */
@@ -435,7 +677,7 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
         tn_error_clear(&err);
         return;
     }
-    uint64_t epoch = tn_model_epoch(srv->model);
+    uint64_t epoch = srv->epoch;
     if (strcmp(m->name, "metrics.get") == 0) {
         /* PROTOCOL.md section 5: if_epoch equal to the current epoch costs
          * one comparison. */
@@ -464,11 +706,6 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
         free(key);
         return;
     }
-    if (srv->snap == NULL && (srv->snap = tn_snap_new(srv->model)) == NULL) {
-        free(key);
-        reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
-        return;
-    }
     tn_job_t *job = calloc(1, sizeof *job);
     if (job == NULL || (opts && tn_val_copy(&job->opts, opts) != 0)) {
         free(job);
@@ -478,6 +715,8 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
     }
     job->conn_id = c->id;
     job->msgid = msgid;
+    job->kind = TN_JOB_QUERY;
+    job->method = def->name;
     job->def = def;
     job->queue = def->uses_igraph ? TN_QUEUE_IGRAPH : TN_QUEUE_LIGHT;
     job->snap = tn_snap_retain(srv->snap);
@@ -505,6 +744,25 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
     tn_server_t *srv = arg;
     live_remove(srv, job);
     tn_conn_t *c = job->conn_id ? tn_conn_find(srv, job->conn_id) : NULL;
+    if (job->kind != TN_JOB_QUERY) {
+        int64_t epoch = 0;
+        if (job->committed) {
+            tn_val_as_int(tn_map_get(&job->result, "epoch"), &epoch);
+            tn_server_epoch_changed(srv, (uint64_t) epoch);
+            c = job->conn_id ? tn_conn_find(srv, job->conn_id) : NULL;
+        }
+        if (c != NULL) {
+            c->jobs_in_flight--;
+            if (job->rc == TN_OK)
+                tn_reply_result(c, job->msgid, &job->result, job->started_ns);
+            else
+                tn_reply_error(c, job->msgid, &job->err, job->started_ns);
+            if (tn_conn_find(srv, job->conn_id) == c && c->eof && c->jobs_in_flight == 0 && !c->closing)
+                tn_conn_close_after_flush(c);
+        }
+        tn_job_free(job);
+        return;
+    }
     if (job->rc == TN_OK && job->cache_key)
         cache_put(srv, job->snap->epoch, job->cache_key, &job->result);
     if (c != NULL) {

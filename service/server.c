@@ -1,7 +1,8 @@
 /*
  * server.c -- the listener, signals and the server's lifetime.
  *
- * One event loop thread owns every socket and the live model; query
+ * One event loop thread owns every socket; the writer thread owns the live
+ * model (writer.h); query
  * workers (jobs.c) own nothing but the job they run. Accept errors such as
  * EMFILE disable the listener for a moment instead of spinning (libevent
  * issue #71), and SIGPIPE is ignored so a peer that resets mid-reply
@@ -36,6 +37,7 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->out_hard = 64u << 20;
     cfg->default_deadline_ms = 10000;
     cfg->max_deadline_ms = 600000;
+    cfg->max_import_records = 10000000;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -124,16 +126,20 @@ static int bind_listener(tn_server_t *srv, char *err, size_t errlen) {
     return 0;
 }
 
-tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, char *err, size_t errlen) {
+tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t *store,
+                           char *err, size_t errlen) {
     tn_server_t *srv = calloc(1, sizeof *srv);
-    if (srv == NULL) {
+    if (srv == NULL || (srv->writer = tn_writer_new(model, store)) == NULL) {
+        free(srv);
+        tn_store_close(store);
         tn_model_free(model);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     srv->cfg = *cfg;
-    srv->model = model;
-    srv->cache_epoch = tn_model_epoch(model);
+    srv->snap = tn_writer_snapshot(srv->writer);
+    srv->epoch = srv->snap->epoch;
+    srv->cache_epoch = srv->epoch;
     tn_hmap_init(&srv->conn_ids);
     tn_hmap_init(&srv->cache);
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
@@ -145,7 +151,8 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, char *err,
     }
     if (bind_listener(srv, err, errlen) != 0)
         goto fail;
-    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_methods_job_done, srv);
+    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_methods_job_done, srv,
+                              tn_writer_batch, tn_writer_tick, srv->writer);
     if (srv->jobs == NULL) {
         snprintf(err, errlen, "cannot start the query workers");
         goto fail;
@@ -175,10 +182,11 @@ int tn_server_port(const tn_server_t *srv) {
 }
 
 int tn_server_run(tn_server_t *srv) {
-    tn_log(TN_LOG_INFO, "listening on %s:%d (home %s, epoch %llu, %zu nodes, %zu pairs)",
-           srv->cfg.host, srv->port, tn_model_home(srv->model),
-           (unsigned long long) tn_model_epoch(srv->model), tn_model_node_count(srv->model),
-           tn_model_pair_count(srv->model));
+    tn_log(TN_LOG_INFO, "listening on %s:%d (home %s, epoch %llu, %zu nodes, %zu pairs, data %s, fsync %s)",
+           srv->cfg.host, srv->port, tn_writer_home(srv->writer), (unsigned long long) srv->epoch,
+           srv->snap->nnodes, srv->snap->npairs,
+           tn_writer_data_dir(srv->writer) ? tn_writer_data_dir(srv->writer) : "in memory",
+           tn_writer_fsync(srv->writer));
     return event_base_dispatch(srv->base) < 0 ? -1 : 0;
 }
 
@@ -214,7 +222,7 @@ void tn_server_free(tn_server_t *srv) {
     tn_snap_release(srv->snap);
     if (srv->base)
         event_base_free(srv->base);
-    tn_model_free(srv->model);
+    tn_writer_free(srv->writer);
     free(srv->obuf);
     free(srv);
 }

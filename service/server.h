@@ -11,6 +11,7 @@
 
 #include "frame.h"
 #include "model.h"
+#include "store.h"
 
 typedef struct tn_config {
     char host[256];               /* listen address; default 127.0.0.1 */
@@ -23,6 +24,7 @@ typedef struct tn_config {
     size_t out_hard;              /* and close it past this */
     int default_deadline_ms;      /* queries without deadline_ms: 10000 */
     int max_deadline_ms;          /* cap on deadline_ms: 600000 */
+    size_t max_import_records;    /* staged records per streamed import: 10M */
     const char *port_file;        /* if set, write the bound port there (tests) */
 } tn_config_t;
 
@@ -30,9 +32,10 @@ void tn_config_default(tn_config_t *cfg);
 
 typedef struct tn_server tn_server_t;
 
-/* Bind and prepare. Takes ownership of 'model' (also on failure).
- * NULL with a message in 'err' on failure. */
-tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, char *err, size_t errlen);
+/* Bind and prepare. Takes ownership of 'model' and 'store' (store NULL:
+ * in memory), also on failure. NULL with a message in 'err' on failure. */
+tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t *store,
+                           char *err, size_t errlen);
 
 /* The port actually bound (useful with port 0). */
 int tn_server_port(const tn_server_t *srv);

@@ -16,6 +16,7 @@
 #include "server.h"
 #include "snap.h"
 #include "stats.h"
+#include "writer.h"
 
 struct event_base;
 struct evconnlistener;
@@ -39,6 +40,11 @@ struct tn_conn {
     int subscribed;               /* metrics.subscribe */
     int eof;                      /* peer half-closed: finish replies, then close */
     size_t jobs_in_flight;
+    char token_name[64];          /* who authenticated ("" = nobody) */
+    const char *role_name;        /* "read", "write", "admin" */
+    int role;                     /* the connection's role (methods.c roles) */
+    struct tn_import *imports;    /* streamed imports under way */
+    size_t nimports;
 };
 
 struct tn_server {
@@ -47,8 +53,9 @@ struct tn_server {
     struct evconnlistener *listener;
     struct event *sigint, *sigterm;
     int port;
-    tn_model_t *model;
-    tn_snap_t *snap;              /* snapshot of the current epoch, made lazily */
+    tn_writer_t *writer;          /* owns the live model (write thread) */
+    tn_snap_t *snap;              /* the published snapshot queries run on */
+    uint64_t epoch;               /* its epoch, as the loop last saw it */
     tn_jobs_t *jobs;
     tn_job_t *live;               /* jobs in flight (for cancel), doubly linked */
     tn_conn_t *conns;
@@ -88,9 +95,11 @@ void tn_methods_job_done(tn_job_t *job, void *arg);
 void tn_reply_result(tn_conn_t *c, uint32_t msgid, const tn_val_t *result, uint64_t started_ns);
 void tn_reply_error(tn_conn_t *c, uint32_t msgid, const tn_error_t *err, uint64_t started_ns);
 /* Drop the per-epoch snapshot and cache after a change. */
-void tn_server_epoch_changed(tn_server_t *srv);
+void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch);
 /* Cancel and forget the jobs of a connection that went away. */
 void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c);
+/* Drop the streamed imports a connection left unfinished. */
+void tn_methods_conn_imports_free(tn_conn_t *c);
 
 uint64_t tn_now_ns(void);
 

@@ -1,0 +1,742 @@
+/*
+ * store.c -- the data directory (see store.h): record framing, recovery,
+ * appends with the fsync policy, and compaction.
+ *
+ * Why each step is where it is:
+ *  - appends are cut back (ftruncate) on any short or failed write, so the
+ *    journal never keeps half a record that was answered "unavailable";
+ *  - snapshots are written beside the live one and renamed over it, and the
+ *    directory is fsynced, so a crash leaves either the old or the new one;
+ *  - the journal is reset only after the new snapshot is durable; its old
+ *    records then carry epochs the snapshot already includes and are
+ *    skipped if a crash keeps them.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "dataset.h"
+#include "frame.h"
+#include "log.h"
+
+#define HDR 16
+#define CHUNK_RECORDS 4096
+static const uint8_t MAGIC[4] = { 'T', 'N', 'R', '1' };
+
+struct tn_store {
+    char *dir;
+    tn_store_opts_t opts;
+    int lock_fd;
+    int jfd;                    /* journal, O_APPEND */
+    uint64_t jsize;
+    int dirty;                  /* appended since the last fsync */
+    char *buf;                  /* encode buffer */
+    size_t blen, bcap;
+};
+
+const char *tn_fsync_name(tn_fsync_policy_t p) {
+    static const char *const names[] = { "always", "everysec", "no" };
+    return (unsigned) p <= TN_FSYNC_NO ? names[p] : "?";
+}
+
+int tn_fsync_parse(const char *s, tn_fsync_policy_t *out) {
+    for (int i = 0; i <= TN_FSYNC_NO; i++)
+        if (strcmp(s, tn_fsync_name((tn_fsync_policy_t) i)) == 0) {
+            *out = (tn_fsync_policy_t) i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- CRC-32 (IEEE 802.3, reflected), table built on first use ---- */
+
+uint32_t tn_crc32(const void *data, size_t len) {
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const uint8_t *p = data;
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++)
+        c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+    return c ^ 0xffffffffu;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t) v;
+    p[1] = (uint8_t) (v >> 8);
+    p[2] = (uint8_t) (v >> 16);
+    p[3] = (uint8_t) (v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p) {
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+uint64_t tn_store_scan(const uint8_t *buf, size_t len, tn_store_record_fn *fn, void *arg,
+                       int *torn, uint64_t *bad_offset, char *why, size_t whylen) {
+    size_t off = 0;
+    *torn = 0;
+    *bad_offset = 0;
+    why[0] = '\0';
+    while (off < len) {
+        size_t left = len - off;
+        const uint8_t *h = buf + off;
+        if (all_zero(h, left)) {
+            /* Zeros to the end: space the file system extended for a write
+             * that never landed. */
+            *torn = 1;
+            snprintf(why, whylen, "%zu zero bytes at the end", left);
+            return off;
+        }
+        if (left < HDR) {
+            *torn = 1;
+            snprintf(why, whylen, "partial record header (%zu bytes)", left);
+            return off;
+        }
+        if (memcmp(h, MAGIC, 4) != 0 || tn_crc32(h, 12) != get32(h + 12)) {
+            *bad_offset = off;
+            snprintf(why, whylen, "bad record header");
+            return off;
+        }
+        uint32_t plen = get32(h + 4);
+        if ((uint64_t) plen > left - HDR) {
+            *torn = 1;
+            snprintf(why, whylen, "record of %u bytes cut short at %zu", plen, left - HDR);
+            return off;
+        }
+        if (tn_crc32(h + HDR, plen) != get32(h + 8)) {
+            if (off + HDR + plen == len) {
+                *torn = 1;          /* the last record, half-written */
+                snprintf(why, whylen, "last record fails its checksum");
+            } else {
+                *bad_offset = off;
+                snprintf(why, whylen, "record checksum mismatch");
+            }
+            return off;
+        }
+        if (fn && fn(h + HDR, plen, off, arg) != 0) {
+            *bad_offset = off;
+            snprintf(why, whylen, "record content is invalid");
+            return off;
+        }
+        off += HDR + plen;
+    }
+    return off;
+}
+
+/* Frame 'payload' as a record at the end of st->buf. */
+static int frame_record(tn_store_t *st, const tn_val_t *payload) {
+    size_t start = st->blen;
+    uint8_t hdr[HDR] = { 0 };
+    /* Reserve the header, encode the payload after it, then fill it in. */
+    if (st->blen + HDR > st->bcap) {
+        size_t ncap = st->bcap ? st->bcap * 2 : 65536;
+        while (ncap < st->blen + HDR)
+            ncap *= 2;
+        char *p = realloc(st->buf, ncap);
+        if (p == NULL)
+            return -1;
+        st->buf = p;
+        st->bcap = ncap;
+    }
+    st->blen += HDR;
+    if (tn_codec_encode(payload, &st->buf, &st->blen, &st->bcap) != 0) {
+        st->blen = start;
+        return -1;
+    }
+    size_t plen = st->blen - start - HDR;
+    if (plen > 0xffffffffu) {
+        st->blen = start;
+        return -1;
+    }
+    memcpy(hdr, MAGIC, 4);
+    put32(hdr + 4, (uint32_t) plen);
+    put32(hdr + 8, tn_crc32(st->buf + start + HDR, plen));
+    put32(hdr + 12, tn_crc32(hdr, 12));
+    memcpy(st->buf + start, hdr, HDR);
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t) w;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static char *path_of(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Read a whole file; -1 with errno on failure, 1 if it does not exist. */
+static int read_file(const char *path, uint8_t **out, size_t *len) {
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (errno == 0 || S_ISDIR(sb.st_mode))
+            errno = EISDIR;
+        close(fd);
+        return -1;
+    }
+    uint8_t *buf = malloc(sb.st_size ? (size_t) sb.st_size : 1);
+    if (buf == NULL) {
+        close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t got = 0;
+    while (got < (size_t) sb.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t) sb.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            free(buf);
+            close(fd);
+            if (r == 0)
+                errno = EIO;
+            return -1;
+        }
+        got += (size_t) r;
+    }
+    close(fd);
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+/* Decode a record payload, scanning it against limits first: a record with
+ * a good CRC is still untrusted input to msgpack-c (a fuzzer makes those). */
+static tn_code_t decode_payload(const uint8_t *p, size_t len, tn_val_t *out, tn_error_t *err) {
+    tn_frame_limits_t lim = { len, 32, (uint32_t) (len < 0xffffffffu ? len : 0xffffffffu),
+                              (uint32_t) (len < 0xffffffffu ? len : 0xffffffffu) };
+    tn_frame_t f;
+    tn_frame_reset(&f);
+    if (tn_frame_scan(&f, p, len, &lim) != TN_FRAME_DONE || f.pos != len)
+        return tn_error_set(err, TN_ERR_PARSE, "record payload is not one MessagePack value");
+    return tn_codec_decode(p, len, out, err);
+}
+
+/* ---- loading ---- */
+
+typedef struct load_ctx {
+    tn_model_t *m;
+    tn_error_t *err;
+    int phase;                  /* snapshot: 0 expect header, 1 body, 2 after end */
+    uint64_t epoch;             /* snapshot: its epoch */
+    uint64_t replayed, skipped;
+} load_ctx_t;
+
+static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
+    (void) off;
+    load_ctx_t *lc = arg;
+    tn_val_t v = TN_VAL_NIL;
+    if (decode_payload(p, len, &v, lc->err) != TN_OK)
+        return -1;
+    const char *type = tn_val_str(tn_map_get(&v, "type"));
+    int rc = -1;
+    if (type == NULL) {
+        tn_error_set(lc->err, TN_ERR_PARSE, "record without a type");
+    } else if (lc->phase == 0) {
+        int64_t epoch;
+        if (strcmp(type, "header") != 0 || !tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || epoch < 0) {
+            tn_error_set(lc->err, TN_ERR_PARSE, "the snapshot does not start with its header");
+        } else {
+            lc->epoch = (uint64_t) epoch;
+            const tn_val_t *meta = tn_map_get(&v, "meta");
+            if (meta && meta->type == TN_V_MAP)
+                tn_model_set_meta(lc->m, meta);
+            lc->phase = 1;
+            rc = 0;
+        }
+    } else if (lc->phase == 1 && (strcmp(type, "nodes") == 0 || strcmp(type, "pairs") == 0)) {
+        tn_val_t opts = TN_VAL_NIL;
+        tn_val_t *items = (tn_val_t *) tn_map_get(&v, "items");
+        if (items && items->type == TN_V_ARR && tn_val_set_map(&opts, 1) == 0
+            && tn_map_add_take(&opts, type, items) == 0) {
+            if (tn_model_apply(lc->m, "import.batch", &opts, NULL, lc->err) == TN_OK)
+                rc = 0;
+        } else {
+            tn_error_set(lc->err, TN_ERR_PARSE, "snapshot chunk without items");
+        }
+        tn_val_free(&opts);
+    } else if (lc->phase == 1 && strcmp(type, "end") == 0) {
+        int64_t nn = -1, np = -1;
+        tn_val_as_int(tn_map_get(&v, "nodes"), &nn);
+        tn_val_as_int(tn_map_get(&v, "pairs"), &np);
+        if ((size_t) nn != tn_model_node_count(lc->m) || (size_t) np != tn_model_pair_count(lc->m)) {
+            tn_error_set(lc->err, TN_ERR_PARSE, "snapshot counts do not match its end record");
+        } else {
+            lc->phase = 2;
+            rc = 0;
+        }
+    } else {
+        tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%.32s'", type);
+    }
+    tn_val_free(&v);
+    return rc;
+}
+
+static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
+    (void) off;
+    load_ctx_t *lc = arg;
+    tn_val_t v = TN_VAL_NIL;
+    if (decode_payload(p, len, &v, lc->err) != TN_OK)
+        return -1;
+    int64_t epoch;
+    const char *method = tn_val_str(tn_map_get(&v, "method"));
+    const tn_val_t *params = tn_map_get(&v, "params");
+    int rc = -1;
+    if (!tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || method == NULL) {
+        tn_error_set(lc->err, TN_ERR_PARSE, "journal record without epoch or method");
+    } else if ((uint64_t) epoch <= tn_model_epoch(lc->m)) {
+        lc->skipped++;              /* already in the snapshot */
+        rc = 0;
+    } else if ((uint64_t) epoch != tn_model_epoch(lc->m) + 1) {
+        tn_error_set(lc->err, TN_ERR_PARSE, "journal jumps from epoch %llu to %lld",
+                     (unsigned long long) tn_model_epoch(lc->m), (long long) epoch);
+    } else if (tn_model_apply(lc->m, method, params, NULL, lc->err) == TN_OK) {
+        lc->replayed++;
+        rc = 0;
+    }
+    tn_val_free(&v);
+    return rc;
+}
+
+static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_error_t *err) {
+    char *path = path_of(st->dir, "snapshot.tns");
+    uint8_t *buf;
+    size_t len;
+    *exists = 0;
+    if (path == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    int r = read_file(path, &buf, &len);
+    if (r == 1) {
+        free(path);
+        return TN_OK;
+    }
+    if (r < 0) {
+        tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
+        free(path);
+        return TN_ERR_UNAVAILABLE;
+    }
+    *exists = 1;
+    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    int torn;
+    uint64_t bad;
+    char why[128];
+    uint64_t end = tn_store_scan(buf, len, snapshot_record, &lc, &torn, &bad, why, sizeof why);
+    free(buf);
+    tn_code_t rc = TN_OK;
+    if (end != len || lc.phase != 2) {
+        /* A snapshot is renamed into place whole: any damage is corruption. */
+        char inner[256];
+        snprintf(inner, sizeof inner, "%s", err->message);
+        tn_error_clear(err);
+        rc = tn_error_set(err, TN_ERR_PARSE, "%s is damaged at offset %llu: %s%s%s", path,
+                          (unsigned long long) end, why[0] ? why : "incomplete snapshot",
+                          inner[0] ? ": " : "", inner);
+    } else {
+        tn_model_set_epoch(m, lc.epoch);
+    }
+    free(path);
+    return rc;
+}
+
+static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
+    char *path = path_of(st->dir, "journal.tnj");
+    uint8_t *buf;
+    size_t len;
+    if (path == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    int r = read_file(path, &buf, &len);
+    if (r == 1) {
+        free(path);
+        st->jsize = 0;
+        return TN_OK;
+    }
+    if (r < 0) {
+        tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
+        free(path);
+        return TN_ERR_UNAVAILABLE;
+    }
+    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    int torn;
+    uint64_t bad;
+    char why[128];
+    uint64_t end = tn_store_scan(buf, len, journal_record, &lc, &torn, &bad, why, sizeof why);
+    free(buf);
+    tn_code_t rc = TN_OK;
+    if (end != len && torn) {
+        tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the journal to %llu bytes "
+               "(that change was never acknowledged)", path, (unsigned long long) end, why,
+               (unsigned long long) end);
+        if (truncate(path, (off_t) end) != 0)
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
+    } else if (end != len) {
+        char inner[256];
+        snprintf(inner, sizeof inner, "%s", err->message);
+        tn_error_clear(err);
+        rc = tn_error_set(err, TN_ERR_PARSE,
+                          "%s is corrupt at offset %llu: %s%s%s; refusing to start with a partial "
+                          "graph (see docs/durability.md to recover)", path, (unsigned long long) bad,
+                          why, inner[0] ? ": " : "", inner);
+    }
+    if (rc == TN_OK)
+        tn_log(TN_LOG_INFO, "%s: replayed %llu changes (skipped %llu already in the snapshot), epoch %llu",
+               path, (unsigned long long) lc.replayed, (unsigned long long) lc.skipped,
+               (unsigned long long) tn_model_epoch(m));
+    st->jsize = end;
+    free(path);
+    return rc;
+}
+
+static tn_code_t open_journal(tn_store_t *st, tn_error_t *err) {
+    char *path = path_of(st->dir, "journal.tnj");
+    if (path == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    st->jfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    tn_code_t rc = TN_OK;
+    if (st->jfd < 0)
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot open %s: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+tn_code_t tn_store_open(const char *dir, const tn_store_opts_t *opts, const char *home,
+                        tn_store_t **out, tn_model_t **model, tn_error_t *err) {
+    *out = NULL;
+    *model = NULL;
+    tn_store_t *st = calloc(1, sizeof *st);
+    tn_model_t *m = tn_model_new(home);
+    if (st == NULL || m == NULL || (st->dir = strdup(dir)) == NULL) {
+        free(st);
+        tn_model_free(m);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    st->opts = *opts;
+    if (st->opts.compact_bytes == 0)
+        st->opts.compact_bytes = 64u << 20;
+    st->lock_fd = st->jfd = -1;
+    tn_code_t rc = TN_OK;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot create %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    char *lock = path_of(dir, "LOCK");
+    st->lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    free(lock);
+    if (st->lock_fd < 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot open %s/LOCK: %s", dir, strerror(errno));
+        goto fail;
+    }
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "%s is in use by another twinnetd", dir);
+        goto fail;
+    }
+    /* Leftovers of a compaction that a crash interrupted. */
+    char *tmp = path_of(dir, "snapshot.tmp");
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+
+    int have_snapshot;
+    if ((rc = load_snapshot(st, m, &have_snapshot, err)) != TN_OK)
+        goto fail;
+    char *jpath = path_of(dir, "journal.tnj");
+    struct stat sb;
+    int have_journal = jpath && stat(jpath, &sb) == 0;
+    free(jpath);
+    if (!have_snapshot && have_journal) {
+        rc = tn_error_set(err, TN_ERR_PARSE,
+                          "%s has a journal but no snapshot.tns: refusing to start from a partial history",
+                          dir);
+        goto fail;
+    }
+    if (!have_snapshot) {
+        /* A new directory: seed it, and make the seed durable at once. */
+        if (opts->seed_builtin && (rc = tn_dataset_load_builtin(m, err)) != TN_OK)
+            goto fail;
+        if ((rc = tn_store_compact(st, m, err)) != TN_OK)
+            goto fail;
+        tn_log(TN_LOG_INFO, "%s: new data directory (%s)", dir,
+               opts->seed_builtin ? "seeded with the built-in dataset" : "empty");
+    } else if ((rc = replay_journal(st, m, err)) != TN_OK) {
+        goto fail;
+    }
+    if (st->jfd < 0 && (rc = open_journal(st, err)) != TN_OK)
+        goto fail;
+    *out = st;
+    *model = m;
+    return TN_OK;
+fail:
+    tn_store_close(st);
+    tn_model_free(m);
+    return rc;
+}
+
+tn_code_t tn_store_append(tn_store_t *st, uint64_t epoch, const char *method,
+                          const tn_val_t *params, const tn_val_t *audit, tn_error_t *err) {
+    tn_val_t rec = TN_VAL_NIL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int rc = tn_val_set_map(&rec, 5);
+    rc |= tn_map_add_int(&rec, "epoch", (int64_t) epoch);
+    rc |= tn_map_add_str(&rec, "method", method);
+    tn_val_t *p = tn_map_add(&rec, "params");
+    if (p == NULL || (params && tn_val_copy(p, params) != 0))
+        rc = -1;
+    rc |= tn_map_add_int(&rec, "time_ms", (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    if (audit) {
+        tn_val_t *a = tn_map_add(&rec, "audit");
+        if (a == NULL || tn_val_copy(a, audit) != 0)
+            rc = -1;
+    }
+    st->blen = 0;
+    if (rc != 0 || frame_record(st, &rec) != 0) {
+        tn_val_free(&rec);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    tn_val_free(&rec);
+    if (write_all(st->jfd, st->buf, st->blen) != 0) {
+        int e = errno;
+        /* Leave no half record behind: it was never acknowledged. */
+        if (ftruncate(st->jfd, (off_t) st->jsize) != 0)
+            tn_log(TN_LOG_ERROR, "journal: cannot cut back to %llu bytes: %s",
+                   (unsigned long long) st->jsize, strerror(errno));
+        tn_log(TN_LOG_ERROR, "journal write failed: %s", strerror(e));
+        return tn_error_set(err, TN_ERR_UNAVAILABLE, "the data directory cannot be written: %s",
+                            strerror(e));
+    }
+    st->jsize += st->blen;
+    st->dirty = 1;
+    return TN_OK;
+}
+
+tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err) {
+    if (st->opts.fsync != TN_FSYNC_ALWAYS || !st->dirty)
+        return TN_OK;
+    if (fdatasync(st->jfd) != 0)
+        return tn_error_set(err, TN_ERR_UNAVAILABLE, "fsync of the journal failed: %s", strerror(errno));
+    st->dirty = 0;
+    return TN_OK;
+}
+
+void tn_store_tick(tn_store_t *st) {
+    if (st->opts.fsync == TN_FSYNC_EVERYSEC && st->dirty) {
+        if (fdatasync(st->jfd) != 0)
+            tn_log(TN_LOG_ERROR, "fsync of the journal failed: %s", strerror(errno));
+        else
+            st->dirty = 0;
+    }
+}
+
+/* How far below a country node n sits: 0 for countries, 1 + the length of
+ * its parent chain otherwise. Loading nodes in this order lets each chunk
+ * of a snapshot refer only to nodes already loaded. */
+static int node_depth(const tn_model_t *m, const tn_node_t *n) {
+    if (n->kind == TN_NODE_COUNTRY)
+        return 0;
+    int d = 1;
+    while (n && n->parent && d < 80) {
+        n = tn_model_node(m, n->parent);
+        d++;
+    }
+    return d;
+}
+
+typedef struct ranked {
+    int depth;
+    tn_node_t *node;
+} ranked_t;
+
+static int by_depth(const void *a, const void *b) {
+    const ranked_t *x = a, *y = b;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    return strcmp(x->node->id, y->node->id);
+}
+
+/* Append the records of a whole model to st->buf and write them in pieces. */
+static int write_snapshot(tn_store_t *st, int fd, const tn_model_t *m) {
+    size_t nn, np;
+    tn_node_t *const *mnodes = tn_model_nodes(m, &nn);
+    tn_pair_t *const *pairs = tn_model_pairs(m, &np);
+    ranked_t *order = malloc((nn ? nn : 1) * sizeof *order);
+    tn_node_t **nodes = malloc((nn ? nn : 1) * sizeof *nodes);
+    if (order == NULL || nodes == NULL) {
+        free(order);
+        free(nodes);
+        return -1;
+    }
+    for (size_t i = 0; i < nn; i++)
+        order[i] = (ranked_t){ node_depth(m, mnodes[i]), mnodes[i] };
+    qsort(order, nn, sizeof *order, by_depth);
+    for (size_t i = 0; i < nn; i++)
+        nodes[i] = order[i].node;
+    free(order);
+    tn_val_t v = TN_VAL_NIL;
+    int rc = tn_val_set_map(&v, 6);
+    rc |= tn_map_add_str(&v, "type", "header");
+    rc |= tn_map_add_int(&v, "version", 1);
+    rc |= tn_map_add_int(&v, "epoch", (int64_t) tn_model_epoch(m));
+    rc |= tn_map_add_str(&v, "home", tn_model_home(m));
+    tn_val_t *meta = tn_map_add(&v, "meta");
+    if (meta == NULL || tn_val_copy(meta, tn_model_meta(m)) != 0)
+        rc = -1;
+    st->blen = 0;
+    rc |= frame_record(st, &v);
+    tn_val_free(&v);
+    for (int kind = 0; kind < 2 && rc == 0; kind++) {
+        size_t n = kind == 0 ? nn : np;
+        for (size_t i = 0; i < n && rc == 0; i += CHUNK_RECORDS) {
+            tn_val_t items = TN_VAL_NIL;
+            rc |= tn_val_set_map(&v, 2) | tn_map_add_str(&v, "type", kind == 0 ? "nodes" : "pairs");
+            rc |= tn_val_set_arr(&items, CHUNK_RECORDS);
+            for (size_t k = i; k < n && k < i + CHUNK_RECORDS && rc == 0; k++) {
+                tn_val_t r = TN_VAL_NIL;
+                rc |= kind == 0 ? tn_node_to_val(nodes[k], &r) : tn_pair_to_val(pairs[k], &r);
+                rc |= tn_arr_push_take(&items, &r);
+            }
+            rc |= tn_map_add_take(&v, "items", &items);
+            rc |= frame_record(st, &v);
+            tn_val_free(&v);
+            if (rc == 0 && st->blen > (8u << 20)) {
+                rc = write_all(fd, st->buf, st->blen);
+                st->blen = 0;
+            }
+        }
+    }
+    rc |= tn_val_set_map(&v, 3) | tn_map_add_str(&v, "type", "end");
+    rc |= tn_map_add_int(&v, "nodes", (int64_t) nn) | tn_map_add_int(&v, "pairs", (int64_t) np);
+    rc |= frame_record(st, &v);
+    tn_val_free(&v);
+    if (rc == 0)
+        rc = write_all(fd, st->buf, st->blen);
+    st->blen = 0;
+    free(nodes);
+    return rc;
+}
+
+tn_code_t tn_store_compact(tn_store_t *st, const tn_model_t *m, tn_error_t *err) {
+    char *tmp = path_of(st->dir, "snapshot.tmp"), *snap = path_of(st->dir, "snapshot.tns");
+    char *jtmp = path_of(st->dir, "journal.tmp"), *jpath = path_of(st->dir, "journal.tnj");
+    tn_code_t rc = TN_OK;
+    int fd = -1;
+    if (!tmp || !snap || !jtmp || !jpath) {
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write_snapshot(st, fd, m) != 0 || fsync(fd) != 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, snap) != 0 || fsync_dir(st->dir) != 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot install %s: %s", snap, strerror(errno));
+        goto done;
+    }
+    /* The snapshot is durable: only now may the journal start over. */
+    fd = open(jtmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || fsync(fd) != 0 || rename(jtmp, jpath) != 0 || fsync_dir(st->dir) != 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot reset %s: %s", jpath, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    if (st->jfd >= 0)
+        close(st->jfd);
+    st->jfd = -1;
+    st->jsize = 0;
+    st->dirty = 0;
+    rc = open_journal(st, err);
+    if (rc == TN_OK)
+        tn_log(TN_LOG_INFO, "%s: snapshot written at epoch %llu (%zu nodes, %zu pairs)", st->dir,
+               (unsigned long long) tn_model_epoch(m), tn_model_node_count(m), tn_model_pair_count(m));
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc != TN_OK && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(snap);
+    free(jtmp);
+    free(jpath);
+    return rc;
+}
+
+int tn_store_wants_compact(const tn_store_t *st) {
+    return st->jsize > st->opts.compact_bytes;
+}
+
+uint64_t tn_store_journal_bytes(const tn_store_t *st) { return st->jsize; }
+const char *tn_store_dir(const tn_store_t *st) { return st->dir; }
+tn_fsync_policy_t tn_store_policy(const tn_store_t *st) { return st->opts.fsync; }
+
+void tn_store_close(tn_store_t *st) {
+    if (st == NULL)
+        return;
+    if (st->jfd >= 0) {
+        if (st->dirty && st->opts.fsync != TN_FSYNC_NO)
+            fdatasync(st->jfd);
+        close(st->jfd);
+    }
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);       /* releases the flock */
+    free(st->buf);
+    free(st->dir);
+    free(st);
+}
