@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
 #include "server_internal.h"
 
@@ -31,8 +32,69 @@ typedef struct tn_deferred {
 } tn_deferred_t;
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void arm_idle(tn_conn_t *c);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg);
+static int process_buffer(tn_conn_t *c);
+
+/* libevent's read timeout restarts on every byte, so a peer sending one
+ * byte a second would hold a connection forever: a message must instead
+ * complete within message_timeout_ms of its first byte. */
+static void msg_timeout_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    if (c->ilen == 0 || c->closing)
+        return;
+    fail_conn(c, TN_ERR_TIMEOUT, "message not completed in time");
+}
+
+static void arm_msg_timer(tn_conn_t *c) {
+    int ms = c->srv->cfg.message_timeout_ms;
+    if (c->msg_timer == NULL || ms <= 0 || evtimer_pending(c->msg_timer, NULL))
+        return;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    evtimer_add(c->msg_timer, &tv);
+}
+
+/* Idle connections are closed, except those waiting for their answers or
+ * subscribed to events (dashboards are quiet by design). */
+static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    if (c->closing)
+        return;
+    if (c->jobs_in_flight > 0 || c->subscribed) {
+        arm_idle(c);
+        return;
+    }
+    tn_log(TN_LOG_INFO, "closing %s: idle for %d s", c->peer, c->srv->cfg.idle_timeout_s);
+    tn_conn_close_after_flush(c);
+}
+
+static void arm_idle(tn_conn_t *c) {
+    int s = c->srv->cfg.idle_timeout_s;
+    if (c->idle_timer == NULL || s <= 0)
+        return;
+    struct timeval tv = { s, 0 };
+    evtimer_add(c->idle_timer, &tv);
+}
+
+void tn_conn_pause(tn_conn_t *c) {
+    bufferevent_disable(c->bev, EV_READ);
+}
+
+void tn_conn_resume(tn_conn_t *c) {
+    if (c->closing || c->reading_paused || c->auth_pending)
+        return;
+    bufferevent_enable(c->bev, EV_READ);
+    uint64_t id = c->id;
+    if (process_buffer(c) != 0 || tn_conn_find(c->srv, id) != c)
+        return;
+    conn_read_cb(c->bev, c);
+}
 
 tn_conn_t *tn_conn_find(tn_server_t *srv, uint64_t id) {
     char key[24];
@@ -72,9 +134,10 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     c->id = ++srv->next_conn_id;
     snprintf(c->idkey, sizeof c->idkey, "%" PRIu64, c->id);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    /* Without a token file every (loopback) client is trusted as admin. */
-    c->role = 2;
-    c->role_name = "admin";
+    /* Without a token file every (loopback) client is trusted as admin;
+     * with one, nobody is anything until auth. */
+    c->role = srv->cfg.auth ? TN_ROLE_NONE : TN_ROLE_ADMIN;
+    c->role_name = tn_role_name(c->role);
     tn_frame_reset(&c->frame);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL || tn_hmap_put(&srv->conn_ids, c->idkey, (size_t) (uintptr_t) c) != 0) {
@@ -87,6 +150,9 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     }
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->msg_timer = evtimer_new(srv->base, msg_timeout_cb, c);
+    c->idle_timer = evtimer_new(srv->base, idle_timeout_cb, c);
+    arm_idle(c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -109,6 +175,12 @@ void tn_conn_free(tn_conn_t *c) {
         c->next->prev = c->prev;
     srv->nconns--;
     bufferevent_free(c->bev);
+    if (c->msg_timer)
+        event_free(c->msg_timer);
+    if (c->idle_timer)
+        event_free(c->idle_timer);
+    if (c->auth_timer)
+        event_free(c->auth_timer);
     free(c->ibuf);
     free(c);
 }
@@ -181,11 +253,16 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
 /* Frame and dispatch whatever complete messages the buffer holds. Returns
  * 0 to go on, -1 if c was freed or is closing. */
 static int process_buffer(tn_conn_t *c) {
-    const tn_frame_limits_t *lim = &c->srv->cfg.limits;
-    while (c->ilen > 0 && !c->closing && !c->reading_paused) {
+    while (c->ilen > 0 && !c->closing && !c->reading_paused && !c->auth_pending) {
+        /* Before auth, frames are held to a few KiB (issue 4; Redis's
+         * CVE-2021-32675 fix): an anonymous peer cannot make us buffer much. */
+        const tn_frame_limits_t *lim = c->role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
+                                                               : &c->srv->cfg.limits;
         tn_frame_status_t st = tn_frame_scan(&c->frame, c->ibuf, c->ilen, lim);
-        if (st == TN_FRAME_MORE)
+        if (st == TN_FRAME_MORE) {
+            arm_msg_timer(c);
             return 0;
+        }
         if (st == TN_FRAME_INVALID) {
             int too_big = c->frame.reason == TN_FRAME_R_TOO_BIG;
             char msg[160];
@@ -214,6 +291,8 @@ static int process_buffer(tn_conn_t *c) {
             continue;
         }
         uint64_t id = c->id;
+        if (c->ilen == 0 && c->msg_timer)
+            evtimer_del(c->msg_timer);
         tn_methods_dispatch(c, &msgv, t0);
         tn_val_free(&msgv);
         if (tn_conn_find(c->srv, id) != c)
@@ -225,7 +304,8 @@ static int process_buffer(tn_conn_t *c) {
 static void conn_read_cb(struct bufferevent *bev, void *arg) {
     tn_conn_t *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    while (!c->closing && !c->reading_paused && evbuffer_get_length(in) > 0) {
+    arm_idle(c);
+    while (!c->closing && !c->reading_paused && !c->auth_pending && evbuffer_get_length(in) > 0) {
         size_t avail = evbuffer_get_length(in);
         size_t n = avail < READ_CHUNK ? avail : READ_CHUNK;
         if (c->ilen + n > c->icap) {

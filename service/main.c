@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "dataset.h"
 #include "log.h"
 #include "server.h"
@@ -22,6 +23,10 @@ static void usage(FILE *out) {
             "  --fsync POLICY            always (default: fsync before each reply), everysec, no\n"
             "  --compact-bytes N         write a new snapshot when the journal passes N bytes (64 MiB)\n"
             "  --empty                   start with an empty graph instead of the built-in dataset\n"
+            "  --tokens FILE             access tokens, one 'role name token' per line (mode 600);\n"
+            "                            required to listen on a non-loopback address\n"
+            "  --idle-timeout S          close connections idle S seconds (default 300, 0 = never)\n"
+            "  --message-timeout MS      a started message must complete within MS (default 10000)\n"
             "  --max-connections N       default 1024\n"
             "  --max-request-bytes N     default 8388608 (8 MiB)\n"
             "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
@@ -76,6 +81,7 @@ int main(int argc, char **argv) {
     tn_config_default(&cfg);
     int empty = 0;
     const char *data_dir = NULL;
+    const char *tokens = NULL;
     tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -112,6 +118,19 @@ int main(int argc, char **argv) {
                 return 2;
             }
             sopts.compact_bytes = n;
+        } else if (strcmp(a, "--tokens") == 0) {
+            NEED_VALUE();
+            tokens = v;
+        } else if (strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--message-timeout") == 0) {
+            NEED_VALUE();
+            if (parse_size(v, &n) != 0 || n > 86400000) {
+                fprintf(stderr, "twinnetd: %s wants a non-negative integer, got '%s'\n", a, v);
+                return 2;
+            }
+            if (a[2] == 'i')
+                cfg.idle_timeout_s = (int) n;
+            else
+                cfg.message_timeout_ms = (int) n;
         } else if (strcmp(a, "--home") == 0) {
             NEED_VALUE();
             cfg.home = v;
@@ -156,12 +175,19 @@ int main(int argc, char **argv) {
         }
 #undef NEED_VALUE
     }
-    if (!is_loopback(cfg.host)) {
+    if (tokens) {
+        char aerr[512];
+        if ((cfg.auth = tn_auth_load(tokens, aerr, sizeof aerr)) == NULL) {
+            fprintf(stderr, "twinnetd: %s\n", aerr);
+            return 2;
+        }
+    } else if (!is_loopback(cfg.host)) {
         fprintf(stderr,
                 "twinnetd: refusing to listen on %s: without a token file the server accepts "
-                "loopback addresses only (127.0.0.1, ::1). Access tokens are not configured in "
-                "this version; use an SSH tunnel or a loopback address.\n",
-                cfg.host);
+                "loopback addresses only (127.0.0.1, ::1). Create a file with one "
+                "'role name token' line per user (roles read, write, admin; tokens of at least "
+                "%d characters), chmod 600 it, and start with --tokens FILE.\n",
+                cfg.host, TN_TOKEN_MIN);
         return 2;
     }
 
@@ -173,29 +199,33 @@ int main(int argc, char **argv) {
         if (tn_store_open(data_dir, &sopts, cfg.home, &store, &model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: cannot start from %s: %s\n", data_dir, lerr.message);
             tn_error_clear(&lerr);
-            return 1;
+            goto fail;
         }
     } else {
         model = tn_model_new(cfg.home);
         if (model == NULL) {
             fprintf(stderr, "twinnetd: out of memory\n");
-            return 1;
+            goto fail;
         }
         if (!empty && tn_dataset_load_builtin(model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
                     tn_code_name(lerr.code), lerr.message);
             tn_error_clear(&lerr);
             tn_model_free(model);
-            return 1;
+            goto fail;
         }
     }
     char err[256];
     tn_server_t *srv = tn_server_new(&cfg, model, store, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "twinnetd: %s\n", err);
-        return 1;
+        goto fail;
     }
     int rc = tn_server_run(srv);
     tn_server_free(srv);
+    tn_auth_free(cfg.auth);
     return rc == 0 ? 0 : 1;
+fail:
+    tn_auth_free(cfg.auth);
+    return 1;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "log.h"
 #include "opts.h"
 #include "query.h"
@@ -22,17 +23,24 @@
 
 #define CACHE_MAX 2048
 
-typedef enum { ROLE_READ = 0, ROLE_WRITE, ROLE_ADMIN } role_t;
-static const char *const role_names[] = { "read", "write", "admin" };
+/* Roles (auth.h); ROLE_ANY: callable before auth. Deny by default: a
+ * method is callable only by the roles its row grants. */
+typedef int role_t;
+#define ROLE_ANY   TN_ROLE_NONE
+#define ROLE_READ  TN_ROLE_READ
+#define ROLE_WRITE TN_ROLE_WRITE
+#define ROLE_ADMIN TN_ROLE_ADMIN
 
 typedef enum { M_INLINE, M_CHANGE, M_QUERY } mkind_t;
 
 typedef void inline_fn(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
 
 static inline_fn m_server_ping, m_server_methods, m_server_info, m_metrics_subscribe, m_server_save;
+static inline_fn m_auth;
 static inline_fn m_import_begin, m_import_chunk, m_import_commit, m_import_abort;
 
 static const char *const p_none[] = { NULL };
+static const char *const p_auth[] = { "token", NULL };
 static const char *const p_node_upsert[] = { "node", NULL };
 static const char *const p_node_delete[] = { "id", "cascade", NULL };
 static const char *const p_pair_upsert[] = { "pair", NULL };
@@ -51,7 +59,8 @@ typedef struct method {
 } method_t;
 
 static const method_t methods[] = {
-    { "server.ping",       M_INLINE, ROLE_READ,  m_server_ping,       p_none },
+    { "server.ping",       M_INLINE, ROLE_ANY,   m_server_ping,       p_none },
+    { "auth",              M_INLINE, ROLE_ANY,   m_auth,              p_auth },
     { "server.methods",    M_INLINE, ROLE_READ,  m_server_methods,    p_none },
     { "server.info",       M_INLINE, ROLE_READ,  m_server_info,       p_none },
     { "server.save",       M_INLINE, ROLE_ADMIN, m_server_save,       p_none },
@@ -255,7 +264,7 @@ static void m_server_methods(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts,
         tn_val_t it = TN_VAL_NIL;
         rc |= tn_val_set_map(&it, 4);
         rc |= tn_map_add_str(&it, "name", m->name);
-        rc |= tn_map_add_str(&it, "role", role_names[m->role]);
+        rc |= tn_map_add_str(&it, "role", tn_role_name(m->role));
         rc |= add_params(&it, def ? def->params : m->params);
         rc |= tn_map_add_bool(&it, "slow", def != NULL && def->slow);
         rc |= tn_arr_push_take(&items, &it);
@@ -296,6 +305,66 @@ static void m_metrics_subscribe(tn_conn_t *c, uint32_t msgid, const tn_val_t *op
     if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "subscribed", 1) != 0)
         reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
     else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+
+/* ---- auth ---- */
+
+static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    tn_error_t err = TN_ERROR_INIT;
+    tn_error_set(&err, TN_ERR_UNAUTHORIZED, "invalid token");
+    c->auth_pending = 0;
+    tn_reply_error(c, c->auth_msgid, &err, c->auth_t0);
+    if (c->auth_failures >= c->srv->cfg.max_auth_failures) {
+        tn_log(TN_LOG_WARN, "closing %s after %d failed auth attempts", c->peer, c->auth_failures);
+        tn_conn_close_after_flush(c);
+        return;
+    }
+    tn_conn_resume(c);
+}
+
+static void m_auth(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_server_t *srv = c->srv;
+    const tn_val_t *tok = tn_map_get(opts, "token");
+    if (tok == NULL || tok->type != TN_V_STR)
+        return reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "token: a string is required");
+    tn_val_t res = TN_VAL_NIL;
+    if (srv->cfg.auth == NULL) {
+        /* No token file: every loopback client already has every right. */
+        if (tn_val_set_map(&res, 1) == 0 && tn_map_add_str(&res, "role", "admin") == 0)
+            tn_reply_result(c, msgid, &res, t0);
+        tn_val_free(&res);
+        return;
+    }
+    const char *name;
+    int role = tn_auth_check(srv->cfg.auth, tok->u.s.p, tok->u.s.len, &name);
+    if (role == TN_ROLE_NONE) {
+        /* Never log the token. Answer later, and later still after each
+         * failure, with reading paused: guessing costs time per attempt. */
+        c->auth_failures++;
+        tn_log(TN_LOG_WARN, "auth failed from %s (attempt %d)", c->peer, c->auth_failures);
+        int delay_ms = srv->cfg.auth_delay_ms << (c->auth_failures - 1);
+        struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+        c->auth_pending = 1;
+        c->auth_msgid = msgid;
+        c->auth_t0 = t0;
+        tn_conn_pause(c);
+        if (c->auth_timer == NULL)
+            c->auth_timer = evtimer_new(srv->base, auth_reply_cb, c);
+        if (c->auth_timer == NULL || evtimer_add(c->auth_timer, &tv) != 0)
+            auth_reply_cb(-1, 0, c);
+        return;
+    }
+    c->role = role;
+    c->role_name = tn_role_name(role);
+    snprintf(c->token_name, sizeof c->token_name, "%s", name);
+    tn_log(TN_LOG_INFO, "%s authenticated as %s (%s)", c->peer, name, c->role_name);
+    if (tn_val_set_map(&res, 1) == 0 && tn_map_add_str(&res, "role", c->role_name) == 0)
         tn_reply_result(c, msgid, &res, t0);
     tn_val_free(&res);
 }
@@ -812,15 +881,29 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
         return;
     }
     if (msg.type == TN_RPC_NOTIFY) {
-        if (strcmp(msg.method, "cancel") == 0)
+        if (strcmp(msg.method, "cancel") == 0 && c->role != TN_ROLE_NONE)
             handle_cancel(c, msg.options);
         return;                      /* unknown notifications are ignored */
     }
     if (msg.type == TN_RPC_RESPONSE)
         return;                      /* we send no requests, so expect no responses */
     const method_t *m = find_method(msg.method);
+    if (c->role == TN_ROLE_NONE && (m == NULL || m->role != ROLE_ANY)) {
+        /* Before auth only server.ping and auth exist: say nothing about
+         * which other methods there are. */
+        reply_code(c, msg.msgid, t0, TN_ERR_UNAUTHORIZED, "%s",
+                   "authenticate first: auth {\"token\": ...}");
+        return;
+    }
     if (m == NULL) {
         reply_code(c, msg.msgid, t0, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", msg.method);
+        return;
+    }
+    if (m->role != ROLE_ANY && c->role < m->role) {
+        tn_error_t ferr = TN_ERROR_INIT;
+        tn_error_set(&ferr, TN_ERR_FORBIDDEN, "%s needs the %s role; this connection has %s",
+                     m->name, tn_role_name(m->role), tn_role_name(c->role));
+        tn_reply_error(c, msg.msgid, &ferr, t0);
         return;
     }
     switch (m->kind) {

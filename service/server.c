@@ -38,6 +38,11 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->default_deadline_ms = 10000;
     cfg->max_deadline_ms = 600000;
     cfg->max_import_records = 10000000;
+    cfg->preauth_limits = (tn_frame_limits_t){ 4096, 4, 16, 1024 };
+    cfg->max_auth_failures = 3;
+    cfg->auth_delay_ms = 250;
+    cfg->idle_timeout_s = 300;
+    cfg->message_timeout_ms = 10000;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,

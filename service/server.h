@@ -25,6 +25,12 @@ typedef struct tn_config {
     int default_deadline_ms;      /* queries without deadline_ms: 10000 */
     int max_deadline_ms;          /* cap on deadline_ms: 600000 */
     size_t max_import_records;    /* staged records per streamed import: 10M */
+    struct tn_auth *auth;         /* tokens; NULL: none (loopback only, all admin) */
+    tn_frame_limits_t preauth_limits; /* frames before auth: 4 KiB */
+    int max_auth_failures;        /* close after this many: 3 */
+    int auth_delay_ms;            /* first failed auth answered after this; doubles: 250 */
+    int idle_timeout_s;           /* close a connection idle this long: 300 (0 = never) */
+    int message_timeout_ms;       /* a started message must complete within: 10000 */
     const char *port_file;        /* if set, write the bound port there (tests) */
 } tn_config_t;
 

@@ -43,6 +43,13 @@ struct tn_conn {
     char token_name[64];          /* who authenticated ("" = nobody) */
     const char *role_name;        /* "read", "write", "admin" */
     int role;                     /* the connection's role (methods.c roles) */
+    int auth_failures;
+    int auth_pending;             /* a failed auth's reply is being held back */
+    uint32_t auth_msgid;
+    uint64_t auth_t0;
+    struct event *auth_timer;
+    struct event *msg_timer;      /* a partial message must complete in time */
+    struct event *idle_timer;
     struct tn_import *imports;    /* streamed imports under way */
     size_t nimports;
 };
@@ -85,6 +92,9 @@ tn_conn_t *tn_conn_find(tn_server_t *srv, uint64_t id);
 void tn_conn_send(tn_conn_t *c, const char *buf, size_t len);
 void tn_conn_free(tn_conn_t *c);
 void tn_conn_close_after_flush(tn_conn_t *c);
+/* Stop / resume reading requests (auth delay). */
+void tn_conn_pause(tn_conn_t *c);
+void tn_conn_resume(tn_conn_t *c);
 
 /* methods.c */
 /* Handle one decoded message from c. */
