@@ -16,6 +16,7 @@
 static const char *const p_stats[] = { "as_of", "min_confidence", NULL };
 static const char *const p_node_get[] = { "id", NULL };
 static const char *const p_node_find[] = { "q", "kind", "country", "limit", NULL };
+static const char *const p_node_list[] = { "kind", "country", "limit", "offset", NULL };
 static const char *const p_neighbors[] = { "id", "kind", NULL };
 static const char *const p_pair_list[] = {
     "unit", "country", "region", "since_from", "since_to", "limit", "offset",
@@ -38,6 +39,7 @@ static const tn_query_def_t queries[] = {
     { "graph.stats",      tn_q_graph_stats,    p_stats,      0, 0 },
     { "node.get",         tn_q_node_get,       p_node_get,   0, 0 },
     { "node.find",        tn_q_node_find,      p_node_find,  0, 0 },
+    { "node.list",        tn_q_node_list,      p_node_list,  0, 0 },
     { "node.neighbors",   tn_q_node_neighbors, p_neighbors,  0, 0 },
     { "pair.list",        tn_q_pair_list,      p_pair_list,  0, 0 },
     { "query.centrality", tn_q_centrality,     p_centrality, 1, 1 },

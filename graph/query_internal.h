@@ -131,6 +131,7 @@ enum { TN_Q_COV_REGION = 0, TN_Q_COV_SUBREGION, TN_Q_COV_TAG, TN_Q_COV_COUNTRY, 
 tn_code_t tn_q_graph_stats(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_node_get(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_node_find(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
+tn_code_t tn_q_node_list(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_node_neighbors(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_pair_list(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_centrality(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);

@@ -36,11 +36,13 @@ typedef enum { M_INLINE, M_CHANGE, M_QUERY } mkind_t;
 typedef void inline_fn(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
 
 static inline_fn m_server_ping, m_server_methods, m_server_info, m_metrics_subscribe, m_server_save;
-static inline_fn m_auth;
+static inline_fn m_auth, m_audit_list;
 static inline_fn m_import_begin, m_import_chunk, m_import_commit, m_import_abort;
 
 static const char *const p_none[] = { NULL };
 static const char *const p_auth[] = { "token", NULL };
+static const char *const p_audit[] = { "from_ms", "to_ms", "node", "method", "token", "limit",
+                                       "offset", NULL };
 static const char *const p_node_upsert[] = { "node", NULL };
 static const char *const p_node_delete[] = { "id", "cascade", NULL };
 static const char *const p_pair_upsert[] = { "pair", NULL };
@@ -64,9 +66,11 @@ static const method_t methods[] = {
     { "server.methods",    M_INLINE, ROLE_READ,  m_server_methods,    p_none },
     { "server.info",       M_INLINE, ROLE_READ,  m_server_info,       p_none },
     { "server.save",       M_INLINE, ROLE_ADMIN, m_server_save,       p_none },
+    { "audit.list",        M_INLINE, ROLE_ADMIN, m_audit_list,        p_audit },
     { "graph.stats",       M_QUERY,  ROLE_READ,  NULL, NULL },
     { "node.get",          M_QUERY,  ROLE_READ,  NULL, NULL },
     { "node.find",         M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "node.list",         M_QUERY,  ROLE_READ,  NULL, NULL },
     { "node.neighbors",    M_QUERY,  ROLE_READ,  NULL, NULL },
     { "pair.list",         M_QUERY,  ROLE_READ,  NULL, NULL },
     { "query.centrality",  M_QUERY,  ROLE_READ,  NULL, NULL },
@@ -367,6 +371,17 @@ static void m_auth(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t 
     if (tn_val_set_map(&res, 1) == 0 && tn_map_add_str(&res, "role", c->role_name) == 0)
         tn_reply_result(c, msgid, &res, t0);
     tn_val_free(&res);
+}
+
+static void m_audit_list(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_val_t res = TN_VAL_NIL;
+    tn_error_t err = TN_ERROR_INIT;
+    if (tn_writer_audit_list(c->srv->writer, opts, &res, &err) != TN_OK)
+        tn_reply_error(c, msgid, &err, t0);
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+    tn_error_clear(&err);
 }
 
 /* ---- changes ---- */

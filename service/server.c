@@ -142,6 +142,14 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
         return NULL;
     }
     srv->cfg = *cfg;
+    tn_error_t aerr = TN_ERROR_INIT;
+    if (tn_writer_load_audit(srv->writer, &aerr) != TN_OK) {
+        snprintf(err, errlen, "%s", aerr.message);
+        tn_error_clear(&aerr);
+        tn_writer_free(srv->writer);
+        free(srv);
+        return NULL;
+    }
     srv->snap = tn_writer_snapshot(srv->writer);
     srv->epoch = srv->snap->epoch;
     srv->cache_epoch = srv->epoch;

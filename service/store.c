@@ -38,6 +38,9 @@ struct tn_store {
     int lock_fd;
     int jfd;                    /* journal, O_APPEND */
     uint64_t jsize;
+    uint64_t jprev;             /* journal size before the last append */
+    int afd;                    /* audit trail, O_APPEND; never compacted */
+    uint64_t asize;
     int dirty;                  /* appended since the last fsync */
     char *buf;                  /* encode buffer */
     size_t blen, bcap;
@@ -468,7 +471,7 @@ tn_code_t tn_store_open(const char *dir, const tn_store_opts_t *opts, const char
     st->opts = *opts;
     if (st->opts.compact_bytes == 0)
         st->opts.compact_bytes = 64u << 20;
-    st->lock_fd = st->jfd = -1;
+    st->lock_fd = st->jfd = st->afd = -1;
     tn_code_t rc = TN_OK;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot create %s: %s", dir, strerror(errno));
@@ -559,15 +562,21 @@ tn_code_t tn_store_append(tn_store_t *st, uint64_t epoch, const char *method,
         return tn_error_set(err, TN_ERR_UNAVAILABLE, "the data directory cannot be written: %s",
                             strerror(e));
     }
+    st->jprev = st->jsize;
     st->jsize += st->blen;
     st->dirty = 1;
     return TN_OK;
 }
 
+void tn_store_unappend(tn_store_t *st) {
+    if (st->jprev < st->jsize && ftruncate(st->jfd, (off_t) st->jprev) == 0)
+        st->jsize = st->jprev;
+}
+
 tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err) {
     if (st->opts.fsync != TN_FSYNC_ALWAYS || !st->dirty)
         return TN_OK;
-    if (fdatasync(st->jfd) != 0)
+    if (fdatasync(st->jfd) != 0 || (st->afd >= 0 && fdatasync(st->afd) != 0))
         return tn_error_set(err, TN_ERR_UNAVAILABLE, "fsync of the journal failed: %s", strerror(errno));
     st->dirty = 0;
     return TN_OK;
@@ -575,7 +584,7 @@ tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err) {
 
 void tn_store_tick(tn_store_t *st) {
     if (st->opts.fsync == TN_FSYNC_EVERYSEC && st->dirty) {
-        if (fdatasync(st->jfd) != 0)
+        if (fdatasync(st->jfd) != 0 || (st->afd >= 0 && fdatasync(st->afd) != 0))
             tn_log(TN_LOG_ERROR, "fsync of the journal failed: %s", strerror(errno));
         else
             st->dirty = 0;
@@ -734,9 +743,91 @@ void tn_store_close(tn_store_t *st) {
             fdatasync(st->jfd);
         close(st->jfd);
     }
+    if (st->afd >= 0) {
+        if (st->dirty && st->opts.fsync != TN_FSYNC_NO)
+            fdatasync(st->afd);
+        close(st->afd);
+    }
     if (st->lock_fd >= 0)
         close(st->lock_fd);       /* releases the flock */
     free(st->buf);
     free(st->dir);
     free(st);
+}
+
+/* ---- the audit trail: DIR/audit.tna, same framing, never compacted ---- */
+
+typedef struct audit_ctx {
+    tn_store_audit_fn *fn;
+    void *arg;
+    tn_error_t *err;
+} audit_ctx_t;
+
+static int audit_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
+    (void) off;
+    audit_ctx_t *ac = arg;
+    tn_val_t v = TN_VAL_NIL;
+    if (decode_payload(p, len, &v, ac->err) != TN_OK)
+        return -1;
+    if (v.type != TN_V_MAP) {
+        tn_val_free(&v);
+        tn_error_set(ac->err, TN_ERR_PARSE, "audit record is not a map");
+        return -1;
+    }
+    ac->fn(&v, ac->arg);            /* takes v */
+    return 0;
+}
+
+tn_code_t tn_store_audit_load(tn_store_t *st, tn_store_audit_fn *fn, void *arg, tn_error_t *err) {
+    char *path = path_of(st->dir, "audit.tna");
+    uint8_t *buf;
+    size_t len;
+    if (path == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    int r = read_file(path, &buf, &len);
+    tn_code_t rc = TN_OK;
+    if (r < 0) {
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
+    } else if (r == 0) {
+        audit_ctx_t ac = { fn, arg, err };
+        int torn;
+        uint64_t bad;
+        char why[128];
+        uint64_t end = tn_store_scan(buf, len, audit_record, &ac, &torn, &bad, why, sizeof why);
+        free(buf);
+        if (end != len && torn) {
+            tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting it off", path,
+                   (unsigned long long) end, why);
+            if (truncate(path, (off_t) end) != 0)
+                rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
+        } else if (end != len) {
+            rc = tn_error_set(err, TN_ERR_PARSE, "%s is corrupt at offset %llu: %s", path,
+                              (unsigned long long) bad, why);
+        }
+        st->asize = end;
+    }
+    if (rc == TN_OK) {
+        st->afd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (st->afd < 0)
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot open %s: %s", path, strerror(errno));
+    }
+    free(path);
+    return rc;
+}
+
+tn_code_t tn_store_audit_append(tn_store_t *st, const tn_val_t *rec, tn_error_t *err) {
+    if (st->afd < 0)
+        return TN_OK;
+    st->blen = 0;
+    if (frame_record(st, rec) != 0)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    if (write_all(st->afd, st->buf, st->blen) != 0) {
+        int e = errno;
+        if (ftruncate(st->afd, (off_t) st->asize) != 0)
+            tn_log(TN_LOG_ERROR, "audit: cannot cut back: %s", strerror(errno));
+        return tn_error_set(err, TN_ERR_UNAVAILABLE, "the audit trail cannot be written: %s", strerror(e));
+    }
+    st->asize += st->blen;
+    st->dirty = 1;
+    return TN_OK;
 }

@@ -7,6 +7,7 @@
  *                  file, fsynced, renamed, directory fsynced)
  *   journal.tnj    every change applied since, one record each, appended
  *                  and (policy "always") fsynced before the reply
+ *   audit.tna      who changed what and when (never compacted)
  *   LOCK           flock()ed while a daemon owns the directory
  * Both files are sequences of records: a 16-byte header {magic "TNR1",
  * payload length, CRC-32 of the payload, CRC-32 of the first 12 header
@@ -63,6 +64,10 @@ tn_code_t tn_store_open(const char *dir, const tn_store_opts_t *opts, const char
 tn_code_t tn_store_append(tn_store_t *st, uint64_t epoch, const char *method,
                           const tn_val_t *params, const tn_val_t *audit, tn_error_t *err);
 
+/* Take back the last appended record (before it was synced): used when a
+ * later step of the same change failed, so the change is not applied. */
+void tn_store_unappend(tn_store_t *st);
+
 /* Make appended records durable as the policy requires ("always": fsync
  * now; others: nothing). TN_ERR_UNAVAILABLE if fsync fails. */
 tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err);
@@ -81,6 +86,15 @@ const char *tn_store_dir(const tn_store_t *st);
 tn_fsync_policy_t tn_store_policy(const tn_store_t *st);
 
 void tn_store_close(tn_store_t *st);
+
+/* The audit trail (DIR/audit.tna): one record per applied change, kept
+ * across compactions. Load calls fn once per record (fn takes the value),
+ * cuts a torn tail, refuses corruption, and opens the file for appends.
+ * Append writes one record; it is made durable with the journal by
+ * tn_store_sync. */
+typedef void tn_store_audit_fn(tn_val_t *rec, void *arg);
+tn_code_t tn_store_audit_load(tn_store_t *st, tn_store_audit_fn *fn, void *arg, tn_error_t *err);
+tn_code_t tn_store_audit_append(tn_store_t *st, const tn_val_t *rec, tn_error_t *err);
 
 /* The record framing, exposed for tests and the fuzz target: scan buf for
  * records, calling fn(payload, len, offset, arg) for each good one.

@@ -12,10 +12,13 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "opts.h"
 
 struct tn_writer {
     tn_model_t *model;              /* write thread only */
@@ -23,7 +26,11 @@ struct tn_writer {
     pthread_mutex_t lock;           /* guards 'published' */
     tn_snap_t *published;
     char *home;
+    pthread_mutex_t audit_lock;     /* guards 'audit' */
+    tn_val_t audit;                 /* array of entries, oldest first */
 };
+
+#define AUDIT_MAX_IDS 1000
 
 static void publish(tn_writer_t *w) {
     tn_snap_t *s = tn_snap_new(w->model);
@@ -47,6 +54,8 @@ tn_writer_t *tn_writer_new(tn_model_t *model, tn_store_t *store) {
     w->store = store;
     w->home = strdup(tn_model_home(model));
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->audit_lock, NULL);
+    tn_val_set_arr(&w->audit, 0);
     publish(w);
     if (w->published == NULL || w->home == NULL) {
         tn_snap_release(w->published);
@@ -64,6 +73,8 @@ void tn_writer_free(tn_writer_t *w) {
     tn_store_close(w->store);
     tn_model_free(w->model);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->audit_lock);
+    tn_val_free(&w->audit);
     free(w->home);
     free(w);
 }
@@ -88,22 +99,92 @@ const char *tn_writer_fsync(tn_writer_t *w) {
     return w->store ? tn_fsync_name(tn_store_policy(w->store)) : "none";
 }
 
+/* The node ids a change touches, for filtering the audit trail by node. */
+static int add_ids(tn_val_t *ids, int *truncated, const tn_val_t *rec, const char *const *keys) {
+    int rc = 0;
+    for (size_t k = 0; keys[k]; k++) {
+        const char *id = tn_val_str(tn_map_get(rec, keys[k]));
+        if (id == NULL)
+            continue;
+        if (ids->u.a.n >= AUDIT_MAX_IDS) {
+            *truncated = 1;
+            return rc;
+        }
+        rc |= tn_arr_push_str(ids, id);
+    }
+    return rc;
+}
+
+static int audit_entry(const tn_job_t *job, uint64_t epoch, tn_val_t *out) {
+    static const char *const node_keys[] = { "id", NULL };
+    static const char *const pair_keys[] = { "a", "b", NULL };
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    tn_val_t ids = TN_VAL_NIL;
+    int truncated = 0;
+    int rc = tn_val_set_map(out, 9) | tn_val_set_arr(&ids, 4);
+    rc |= tn_map_add_int(out, "time_ms", (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    rc |= tn_map_add_int(out, "epoch", (int64_t) epoch);
+    rc |= tn_map_add_str(out, "method", job->method);
+    const char *who[3] = { "token", "role", "peer" };
+    for (int i = 0; i < 3; i++)
+        rc |= tn_map_add_str(out, who[i], tn_val_str(tn_map_get(&job->audit, who[i])));
+    const tn_val_t *o = &job->opts;
+    rc |= add_ids(&ids, &truncated, o, node_keys);          /* node.delete */
+    rc |= add_ids(&ids, &truncated, o, pair_keys);          /* pair.delete */
+    rc |= add_ids(&ids, &truncated, tn_map_get(o, "node"), node_keys);
+    rc |= add_ids(&ids, &truncated, tn_map_get(o, "pair"), pair_keys);
+    const tn_val_t *arrs[2] = { tn_map_get(o, "nodes"), tn_map_get(o, "pairs") };
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; arrs[k] && arrs[k]->type == TN_V_ARR && i < arrs[k]->u.a.n && !truncated; i++)
+            rc |= add_ids(&ids, &truncated, &arrs[k]->u.a.items[i], k == 0 ? node_keys : pair_keys);
+    rc |= tn_map_add_take(out, "nodes", &ids);
+    rc |= tn_map_add_bool(out, "nodes_truncated", truncated);
+    if (rc != 0)
+        tn_val_free(out);
+    return rc ? -1 : 0;
+}
+
+static void audit_keep(tn_val_t *entry, void *arg) {
+    tn_writer_t *w = arg;
+    pthread_mutex_lock(&w->audit_lock);
+    tn_arr_push_take(&w->audit, entry);
+    pthread_mutex_unlock(&w->audit_lock);
+}
+
+tn_code_t tn_writer_load_audit(tn_writer_t *w, tn_error_t *err) {
+    return w->store ? tn_store_audit_load(w->store, audit_keep, w, err) : TN_OK;
+}
+
 static void run_change(tn_writer_t *w, tn_job_t *job) {
     tn_change_t *c = NULL;
     job->rc = tn_change_prepare(w->model, job->method, &job->opts, &c, &job->err);
     if (job->rc != TN_OK)
         return;
     if (!tn_change_is_dry_run(c)) {
+        uint64_t epoch = tn_model_epoch(w->model) + 1;
+        tn_val_t entry = TN_VAL_NIL;
+        if (audit_entry(job, epoch, &entry) != 0) {
+            job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory");
+            tn_change_free(c);
+            return;
+        }
         if (w->store) {
-            job->rc = tn_store_append(w->store, tn_model_epoch(w->model) + 1, job->method, &job->opts,
+            /* Journal first, then the audit trail; if the second fails the
+             * first is taken back, so a change is in both or in neither. */
+            job->rc = tn_store_append(w->store, epoch, job->method, &job->opts,
                                       job->audit.type == TN_V_MAP ? &job->audit : NULL, &job->err);
+            if (job->rc == TN_OK && (job->rc = tn_store_audit_append(w->store, &entry, &job->err)) != TN_OK)
+                tn_store_unappend(w->store);
             if (job->rc != TN_OK) {
+                tn_val_free(&entry);
                 tn_change_free(c);
                 return;
             }
         }
         tn_change_commit(w->model, c);
         job->committed = 1;
+        audit_keep(&entry, w);
     }
     if (tn_change_result(w->model, c, &job->result) != 0)
         job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory building the reply");
@@ -160,4 +241,63 @@ void tn_writer_tick(void *arg) {
     tn_writer_t *w = arg;
     if (w->store)
         tn_store_tick(w->store);
+}
+
+static int entry_matches(const tn_val_t *e, int64_t from, int64_t to, const char *node,
+                         const char *method, const char *token) {
+    int64_t t = 0;
+    tn_val_as_int(tn_map_get(e, "time_ms"), &t);
+    if ((from >= 0 && t < from) || (to >= 0 && t > to))
+        return 0;
+    if (method && (!tn_val_str(tn_map_get(e, "method")) || strcmp(tn_val_str(tn_map_get(e, "method")), method)))
+        return 0;
+    if (token && (!tn_val_str(tn_map_get(e, "token")) || strcmp(tn_val_str(tn_map_get(e, "token")), token)))
+        return 0;
+    if (node) {
+        const tn_val_t *ids = tn_map_get(e, "nodes");
+        for (size_t i = 0; ids && ids->type == TN_V_ARR && i < ids->u.a.n; i++)
+            if (tn_val_str(&ids->u.a.items[i]) && strcmp(tn_val_str(&ids->u.a.items[i]), node) == 0)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+tn_code_t tn_writer_audit_list(tn_writer_t *w, const tn_val_t *opts, tn_val_t *out, tn_error_t *err) {
+    static const char *const keys[] = { "from_ms", "to_ms", "node", "method", "token", "limit",
+                                        "offset", NULL };
+    int64_t from = -1, to = -1, limit = 100, offset = 0;
+    const char *node = NULL, *method = NULL, *token = NULL;
+    if (tn_opts_check(opts, keys, err) != TN_OK
+        || tn_opt_int(opts, "from_ms", 0, 0, INT64_MAX, &from, err) != TN_OK
+        || tn_opt_int(opts, "to_ms", 0, 0, INT64_MAX, &to, err) != TN_OK
+        || tn_opt_int(opts, "limit", 0, 1, 10000, &limit, err) != TN_OK
+        || tn_opt_int(opts, "offset", 0, 0, INT64_MAX, &offset, err) != TN_OK
+        || tn_opt_str(opts, "node", 0, &node, err) != TN_OK
+        || tn_opt_str(opts, "method", 0, &method, err) != TN_OK
+        || tn_opt_str(opts, "token", 0, &token, err) != TN_OK)
+        return err->code;
+    tn_val_t items = TN_VAL_NIL;
+    int rc = tn_val_set_map(out, 2) | tn_val_set_arr(&items, 16);
+    int64_t total = 0;
+    pthread_mutex_lock(&w->audit_lock);
+    for (size_t k = w->audit.u.a.n; k-- > 0 && rc == 0;) {       /* newest first */
+        const tn_val_t *e = &w->audit.u.a.items[k];
+        if (!entry_matches(e, from, to, node, method, token))
+            continue;
+        if (total >= offset && total < offset + limit) {
+            tn_val_t copy;
+            rc |= tn_val_copy(&copy, e) | tn_arr_push_take(&items, &copy);
+        }
+        total++;
+    }
+    pthread_mutex_unlock(&w->audit_lock);
+    rc |= tn_map_add_int(out, "total", total);
+    rc |= tn_map_add_take(out, "items", &items);
+    if (rc != 0) {
+        tn_val_free(out);
+        tn_val_free(&items);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    return TN_OK;
 }

@@ -34,6 +34,15 @@ const char *tn_writer_home(tn_writer_t *w);
 const char *tn_writer_data_dir(tn_writer_t *w);
 const char *tn_writer_fsync(tn_writer_t *w);
 
+/* audit.list: entries filtered by options {from_ms, to_ms, node, method,
+ * token, limit (100, at most 10000), offset}, newest first, as
+ * {"total", "items"}. Any thread. */
+tn_code_t tn_writer_audit_list(tn_writer_t *w, const tn_val_t *opts, tn_val_t *out, tn_error_t *err);
+
+/* Load the data directory's audit trail into memory (start-up, before
+ * the writer thread runs). */
+tn_code_t tn_writer_load_audit(tn_writer_t *w, tn_error_t *err);
+
 /* jobs.h callbacks (write thread). */
 void tn_writer_batch(tn_job_t *list, void *arg);
 void tn_writer_tick(void *arg);
