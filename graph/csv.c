@@ -449,7 +449,7 @@ static tn_code_t map_records(const char *buf, size_t len, const col_t *cols, con
         if (tn_val_set_map(&rec, ncols) != 0)
             goto nomem;
         for (size_t i = 0; i < ncols; i++) {
-            size_t flen;
+            size_t flen = 0;
             const char *cell = tn_csv_field(&r, i, &flen);
             if (flen == 0)
                 continue;                    /* empty cell = field absent */

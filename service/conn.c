@@ -87,7 +87,7 @@ void tn_conn_pause(tn_conn_t *c) {
 }
 
 void tn_conn_resume(tn_conn_t *c) {
-    if (c->closing || c->reading_paused || c->auth_pending)
+    if (c->closing || c->reading_paused || c->auth_pending || c->throttled)
         return;
     bufferevent_enable(c->bev, EV_READ);
     uint64_t id = c->id;
@@ -254,6 +254,14 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
  * 0 to go on, -1 if c was freed or is closing. */
 static int process_buffer(tn_conn_t *c) {
     while (c->ilen > 0 && !c->closing && !c->reading_paused && !c->auth_pending) {
+        if (c->jobs_in_flight >= c->srv->cfg.max_inflight) {
+            /* A client that pipelines faster than we answer is slowed
+             * down, not refused: read its next request once one of its
+             * answers has gone out (methods.c resumes us). */
+            c->throttled = 1;
+            bufferevent_disable(c->bev, EV_READ);
+            return 0;
+        }
         /* Before auth, frames are held to a few KiB (issue 4; Redis's
          * CVE-2021-32675 fix): an anonymous peer cannot make us buffer much. */
         const tn_frame_limits_t *lim = c->role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
@@ -305,7 +313,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
     tn_conn_t *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     arm_idle(c);
-    while (!c->closing && !c->reading_paused && !c->auth_pending && evbuffer_get_length(in) > 0) {
+    while (!c->closing && !c->reading_paused && !c->auth_pending && !c->throttled
+           && evbuffer_get_length(in) > 0) {
         size_t avail = evbuffer_get_length(in);
         size_t n = avail < READ_CHUNK ? avail : READ_CHUNK;
         if (c->ilen + n > c->icap) {

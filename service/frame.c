@@ -202,16 +202,23 @@ tn_frame_status_t tn_frame_scan(tn_frame_t *f, const uint8_t *buf, size_t len,
             break;
         case K_STR:
         case K_EXT:
-            if (h.n > lim->max_str || h.n > room)
+            if (h.n > lim->max_str)
                 return fail(f, TN_FRAME_R_STR);
+            /* Over the bytes the message may still hold: if the length is
+             * honest the message is too large; if not, it must not make us
+             * wait or allocate either way. */
+            if (h.n > room)
+                return fail(f, TN_FRAME_R_TOO_BIG);
             break;
         case K_ARRAY:
         case K_MAP: {
             uint64_t slots = h.kind == K_MAP ? 2 * h.n : h.n;
             if (f->depth + 1 > max_depth)
                 return fail(f, TN_FRAME_R_DEPTH);
-            if (h.n > lim->max_items || slots > room)
+            if (h.n > lim->max_items)
                 return fail(f, TN_FRAME_R_ITEMS);
+            if (slots > room)
+                return fail(f, TN_FRAME_R_TOO_BIG);
             break;
         }
         case K_BAD:
@@ -244,13 +251,13 @@ const char *tn_frame_reason(const tn_frame_t *f) {
     case TN_FRAME_R_BADBYTE:
         return "invalid MessagePack byte 0xc1";
     case TN_FRAME_R_TOO_BIG:
-        return "message exceeds the size limit";
+        return "message exceeds the size limit (counting what its headers declare)";
     case TN_FRAME_R_DEPTH:
         return "message nests deeper than the depth limit";
     case TN_FRAME_R_ITEMS:
-        return "declared array/map length exceeds the item limit or the bytes left in the message";
+        return "declared array/map length exceeds the item limit";
     case TN_FRAME_R_STR:
-        return "declared str/bin/ext length exceeds the string limit or the bytes left in the message";
+        return "declared str/bin/ext length exceeds the string limit";
     default:
         return "no error";
     }

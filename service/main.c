@@ -30,7 +30,7 @@ static void usage(FILE *out) {
             "  --max-connections N       default 1024\n"
             "  --max-request-bytes N     default 8388608 (8 MiB)\n"
             "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
-            "  --max-queued N            queued queries per worker before 'busy', default 256\n"
+            "  --max-queued N            queued jobs per worker before 'busy', default 1024\n"
             "  --port-file FILE          write the bound port to FILE once listening\n"
             "  --log-level LEVEL         debug, info (default), warn, error\n"
             "  --version, --help\n");

@@ -268,7 +268,9 @@ static void m_server_methods(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts,
         tn_val_t it = TN_VAL_NIL;
         rc |= tn_val_set_map(&it, 4);
         rc |= tn_map_add_str(&it, "name", m->name);
-        rc |= tn_map_add_str(&it, "role", tn_role_name(m->role));
+        /* Methods open before auth (ping, auth) report the least role,
+         * "read": the protocol's roles are read, write and admin. */
+        rc |= tn_map_add_str(&it, "role", tn_role_name(m->role == ROLE_ANY ? ROLE_READ : m->role));
         rc |= add_params(&it, def ? def->params : m->params);
         rc |= tn_map_add_bool(&it, "slow", def != NULL && def->slow);
         rc |= tn_arr_push_take(&items, &it);
@@ -824,6 +826,21 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
     c->jobs_in_flight++;
 }
 
+/* After a job's answer: close a half-closed client that is owed nothing
+ * more, or read again from one that was throttled. */
+static void after_answer(tn_server_t *srv, tn_conn_t *c, uint64_t id) {
+    if (tn_conn_find(srv, id) != c || c->closing)
+        return;
+    if (c->eof && c->jobs_in_flight == 0) {
+        tn_conn_close_after_flush(c);
+        return;
+    }
+    if (c->throttled && c->jobs_in_flight < srv->cfg.max_inflight) {
+        c->throttled = 0;
+        tn_conn_resume(c);
+    }
+}
+
 void tn_methods_job_done(tn_job_t *job, void *arg) {
     tn_server_t *srv = arg;
     live_remove(srv, job);
@@ -841,8 +858,7 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
                 tn_reply_result(c, job->msgid, &job->result, job->started_ns);
             else
                 tn_reply_error(c, job->msgid, &job->err, job->started_ns);
-            if (tn_conn_find(srv, job->conn_id) == c && c->eof && c->jobs_in_flight == 0 && !c->closing)
-                tn_conn_close_after_flush(c);
+            after_answer(srv, c, job->conn_id);
         }
         tn_job_free(job);
         return;
@@ -855,8 +871,7 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
             reply_query(c, job->msgid, job->def->name, &job->result, job->started_ns);
         else
             tn_reply_error(c, job->msgid, &job->err, job->started_ns);
-        if (tn_conn_find(srv, job->conn_id) == c && c->eof && c->jobs_in_flight == 0 && !c->closing)
-            tn_conn_close_after_flush(c);
+        after_answer(srv, c, job->conn_id);
     }
     tn_job_free(job);
 }

@@ -32,7 +32,8 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->port = 7700;
     cfg->max_connections = 1024;
     tn_frame_limits_default(&cfg->limits);
-    cfg->max_queued = 256;
+    cfg->max_queued = 1024;
+    cfg->max_inflight = 64;
     cfg->out_soft = 4u << 20;
     cfg->out_hard = 64u << 20;
     cfg->default_deadline_ms = 10000;

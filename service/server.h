@@ -19,7 +19,9 @@ typedef struct tn_config {
     const char *home;             /* NULL = CN-430000 */
     size_t max_connections;       /* default 1024 */
     tn_frame_limits_t limits;     /* request size, depth, items, strings */
-    size_t max_queued;            /* per worker queue; default 256 */
+    size_t max_queued;            /* per worker queue; default 1024 */
+    size_t max_inflight;          /* answers one connection may be owed before we stop
+                                     reading it (pipelining backpressure); default 64 */
     size_t out_soft;              /* stop reading a client whose unsent replies pass this */
     size_t out_hard;              /* and close it past this */
     int default_deadline_ms;      /* queries without deadline_ms: 10000 */

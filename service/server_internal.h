@@ -38,6 +38,7 @@ struct tn_conn {
     int closing;                  /* reply sent; free once output drains */
     int reading_paused;           /* backpressure: output over the soft limit */
     int subscribed;               /* metrics.subscribe */
+    int throttled;                /* too many answers owed: not reading */
     int eof;                      /* peer half-closed: finish replies, then close */
     size_t jobs_in_flight;
     char token_name[64];          /* who authenticated ("" = nobody) */

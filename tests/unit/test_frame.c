@@ -180,7 +180,7 @@ static void test_limit_bytes(void) {
     CHECK_EQ_INT(scan(buf, 202, &lim, &f), TN_FRAME_DONE);
     lim.max_bytes = 201;
     CHECK_EQ_INT(scan(buf, 2, &lim, &f), TN_FRAME_INVALID);
-    CHECK_EQ_INT(f.reason, TN_FRAME_R_STR);
+    CHECK_EQ_INT(f.reason, TN_FRAME_R_TOO_BIG);
 
     /* array16 of 100 nils = 103 bytes: the count is refused at its header. */
     buf[0] = 0xdc;
@@ -192,7 +192,7 @@ static void test_limit_bytes(void) {
     CHECK_EQ_INT(f.pos, 103);
     lim.max_bytes = 102;
     CHECK_EQ_INT(scan(buf, 3, &lim, &f), TN_FRAME_INVALID);
-    CHECK_EQ_INT(f.reason, TN_FRAME_R_ITEMS);
+    CHECK_EQ_INT(f.reason, TN_FRAME_R_TOO_BIG);
 
     /* A map counts two slots per entry: map16 of 50 nil:nil = 103 bytes. */
     buf[0] = 0xde;
@@ -201,7 +201,7 @@ static void test_limit_bytes(void) {
     CHECK_EQ_INT(scan(buf, 103, &lim, &f), TN_FRAME_DONE);
     lim.max_bytes = 102;
     CHECK_EQ_INT(scan(buf, 3, &lim, &f), TN_FRAME_INVALID);
-    CHECK_EQ_INT(f.reason, TN_FRAME_R_ITEMS);
+    CHECK_EQ_INT(f.reason, TN_FRAME_R_TOO_BIG);
 
     /* A bare uint64 is 9 bytes. */
     const uint8_t u64[] = { 0xcf, 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -233,7 +233,7 @@ static void test_limit_bytes(void) {
     CHECK_EQ_INT(scan(nest, 8, &lim, &f), TN_FRAME_DONE);
     lim.max_bytes = 7;
     CHECK_EQ_INT(scan(nest, 8, &lim, &f), TN_FRAME_INVALID);
-    CHECK_EQ_INT(f.reason, TN_FRAME_R_STR);
+    CHECK_EQ_INT(f.reason, TN_FRAME_R_TOO_BIG);
     CHECK_EQ_INT(f.pos, 1);
 }
 
@@ -400,7 +400,7 @@ static void test_huge_declared(void) {
     lim.max_bytes = 100000;
     lim.max_depth = 32;
     CHECK_EQ_INT(scan(chain, sizeof chain, &lim, &f), TN_FRAME_INVALID);
-    CHECK_EQ_INT(f.reason, TN_FRAME_R_ITEMS);
+    CHECK_EQ_INT(f.reason, TN_FRAME_R_TOO_BIG);
     CHECK_EQ_INT(f.pos, 3);
     /* Under the default 8 MiB, 20 levels are admitted, but never more
      * items in total than the bytes the message may still hold. */
