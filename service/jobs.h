@@ -54,6 +54,7 @@ struct tn_job {
     struct event *deadline;         /* loop-thread timer */
     int want_progress;
     atomic_uint_fast64_t progress_done, progress_total;
+    uint64_t progress_sent;         /* loop: the last 'done' reported */
     uint64_t started_ns;
     /* Filled by the worker: */
     tn_code_t rc;

@@ -826,6 +826,30 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
     c->jobs_in_flight++;
 }
 
+void tn_methods_progress_tick(tn_server_t *srv) {
+    for (tn_job_t *j = srv->live; j; j = j->live_next) {
+        if (!j->want_progress)
+            continue;
+        uint64_t total = atomic_load(&j->progress_total), done = atomic_load(&j->progress_done);
+        if (total == 0 || done == j->progress_sent)
+            continue;
+        tn_conn_t *c = tn_conn_find(srv, j->conn_id);
+        if (c == NULL || c->closing)
+            continue;
+        j->progress_sent = done;
+        tn_val_t p = TN_VAL_NIL;
+        if (tn_val_set_map(&p, 3) == 0 && tn_map_add_int(&p, "msgid", j->msgid) == 0
+            && tn_map_add_int(&p, "done", (int64_t) done) == 0
+            && tn_map_add_int(&p, "total", (int64_t) total) == 0) {
+            srv->olen = 0;
+            if (tn_rpc_encode_notify("progress", &p, &srv->obuf, &srv->olen, &srv->ocap) == 0)
+                tn_conn_send(c, srv->obuf, srv->olen);
+            srv->olen = 0;
+        }
+        tn_val_free(&p);
+    }
+}
+
 /* After a job's answer: close a half-closed client that is owed nothing
  * more, or read again from one that was throttled. */
 static void after_answer(tn_server_t *srv, tn_conn_t *c, uint64_t id) {

@@ -88,6 +88,12 @@ static void accept_error_cb(struct evconnlistener *l, void *arg) {
     tn_log(TN_LOG_WARN, "accept: %s", strerror(e));
 }
 
+static void progress_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_methods_progress_tick(arg);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg) {
     (void) what;
     tn_server_t *srv = arg;
@@ -178,6 +184,12 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
         snprintf(err, errlen, "cannot install signal handlers");
         goto fail;
     }
+    static const struct timeval every = { 0, 200000 };
+    srv->progress_timer = event_new(srv->base, -1, EV_PERSIST, progress_cb, srv);
+    if (srv->progress_timer == NULL || event_add(srv->progress_timer, &every) != 0) {
+        snprintf(err, errlen, "cannot start the progress timer");
+        goto fail;
+    }
     if (cfg->port_file) {
         FILE *f = fopen(cfg->port_file, "w");
         if (f == NULL || fprintf(f, "%d\n", srv->port) < 0 || fclose(f) != 0) {
@@ -226,6 +238,8 @@ void tn_server_free(tn_server_t *srv) {
         event_free(srv->sigint);
     if (srv->sigterm)
         event_free(srv->sigterm);
+    if (srv->progress_timer)
+        event_free(srv->progress_timer);
     for (size_t i = 0; i < srv->ncache; i++) {
         free(srv->cache_entries[i].key);
         tn_val_free(&srv->cache_entries[i].result);

@@ -60,6 +60,7 @@ struct tn_server {
     struct event_base *base;
     struct evconnlistener *listener;
     struct event *sigint, *sigterm;
+    struct event *progress_timer; /* reports query progress every 200 ms */
     int port;
     tn_writer_t *writer;          /* owns the live model (write thread) */
     tn_snap_t *snap;              /* the published snapshot queries run on */
@@ -100,6 +101,8 @@ void tn_conn_resume(tn_conn_t *c);
 /* methods.c */
 /* Handle one decoded message from c. */
 void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msg, uint64_t started_ns);
+/* Send progress notifications for running queries that asked for them. */
+void tn_methods_progress_tick(tn_server_t *srv);
 /* A finished job comes back here (loop thread). */
 void tn_methods_job_done(tn_job_t *job, void *arg);
 /* Reply helpers: encode into srv->obuf and send. */
