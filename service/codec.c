@@ -95,7 +95,8 @@ static tn_code_t from_object(const msgpack_object *o, tn_val_t *out, tn_error_t 
             char *key = kn < sizeof small ? small : malloc((size_t) kn + 1);
             if (key == NULL)
                 goto oom;
-            memcpy(key, kp, kn);
+            if (kn > 0)                      /* msgpack-c gives "" a NULL pointer */
+                memcpy(key, kp, kn);
             key[kn] = '\0';
             tn_val_t *slot = tn_map_add(out, key);
             if (key != small)
