@@ -357,91 +357,73 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
     return rc;
 }
 
-static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_error_t *err) {
-    char *path = path_of(st->dir, "snapshot.tns");
+/* Read DIR/name and feed its records to fn. A missing file is not an error
+ * (*exists = 0). A torn tail is cut off when the file may have one
+ * (torn_ok: the append-only files); anything else that stops the scan is
+ * corruption, reported with the file and offset and left untouched. */
+static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_fn *fn, void *arg,
+                              int torn_ok, uint64_t *end, int *exists, tn_error_t *err) {
+    char *path = path_of(st->dir, name);
     uint8_t *buf;
     size_t len;
     *exists = 0;
+    *end = 0;
     if (path == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     int r = read_file(path, &buf, &len);
-    if (r == 1) {
+    tn_code_t rc = TN_OK;
+    if (r < 0)
+        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
+    if (r != 0) {
         free(path);
-        return TN_OK;
-    }
-    if (r < 0) {
-        tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
-        free(path);
-        return TN_ERR_UNAVAILABLE;
+        return rc;
     }
     *exists = 1;
-    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
     int torn;
     uint64_t bad;
     char why[128];
-    uint64_t end = tn_store_scan(buf, len, snapshot_record, &lc, &torn, &bad, why, sizeof why);
+    *end = tn_store_scan(buf, len, fn, arg, &torn, &bad, why, sizeof why);
     free(buf);
-    tn_code_t rc = TN_OK;
-    if (end != len || lc.phase != 2) {
-        /* A snapshot is renamed into place whole: any damage is corruption. */
-        char inner[256];
-        snprintf(inner, sizeof inner, "%s", err->message);
-        tn_error_clear(err);
-        rc = tn_error_set(err, TN_ERR_PARSE, "%s is damaged at offset %llu: %s%s%s", path,
-                          (unsigned long long) end, why[0] ? why : "incomplete snapshot",
-                          inner[0] ? ": " : "", inner);
-    } else {
-        tn_model_set_epoch(m, lc.epoch);
-    }
-    free(path);
-    return rc;
-}
-
-static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
-    char *path = path_of(st->dir, "journal.tnj");
-    uint8_t *buf;
-    size_t len;
-    if (path == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
-    int r = read_file(path, &buf, &len);
-    if (r == 1) {
-        free(path);
-        st->jsize = 0;
-        return TN_OK;
-    }
-    if (r < 0) {
-        tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
-        free(path);
-        return TN_ERR_UNAVAILABLE;
-    }
-    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
-    int torn;
-    uint64_t bad;
-    char why[128];
-    uint64_t end = tn_store_scan(buf, len, journal_record, &lc, &torn, &bad, why, sizeof why);
-    free(buf);
-    tn_code_t rc = TN_OK;
-    if (end != len && torn) {
-        tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the journal to %llu bytes "
-               "(that change was never acknowledged)", path, (unsigned long long) end, why,
-               (unsigned long long) end);
-        if (truncate(path, (off_t) end) != 0)
+    if (*end != len && torn && torn_ok) {
+        tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the file to %llu bytes "
+               "(that change was never acknowledged)", path, (unsigned long long) *end, why,
+               (unsigned long long) *end);
+        if (truncate(path, (off_t) *end) != 0)
             rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
-    } else if (end != len) {
+    } else if (*end != len) {
         char inner[256];
         snprintf(inner, sizeof inner, "%s", err->message);
         tn_error_clear(err);
         rc = tn_error_set(err, TN_ERR_PARSE,
                           "%s is corrupt at offset %llu: %s%s%s; refusing to start with a partial "
-                          "graph (see docs/durability.md to recover)", path, (unsigned long long) bad,
-                          why, inner[0] ? ": " : "", inner);
+                          "graph (see docs/durability.md to recover)", path,
+                          (unsigned long long) (torn ? *end : bad), why, inner[0] ? ": " : "", inner);
     }
-    if (rc == TN_OK)
-        tn_log(TN_LOG_INFO, "%s: replayed %llu changes (skipped %llu already in the snapshot), epoch %llu",
-               path, (unsigned long long) lc.replayed, (unsigned long long) lc.skipped,
-               (unsigned long long) tn_model_epoch(m));
-    st->jsize = end;
     free(path);
+    return rc;
+}
+
+static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_error_t *err) {
+    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    uint64_t end;
+    /* A snapshot is renamed into place whole: it never has a torn tail. */
+    tn_code_t rc = load_records(st, "snapshot.tns", snapshot_record, &lc, 0, &end, exists, err);
+    if (rc == TN_OK && *exists && lc.phase != 2)
+        rc = tn_error_set(err, TN_ERR_PARSE, "%s/snapshot.tns is incomplete at offset %llu: "
+                          "no end record", st->dir, (unsigned long long) end);
+    if (rc == TN_OK && *exists)
+        tn_model_set_epoch(m, lc.epoch);
+    return rc;
+}
+
+static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
+    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    int exists;
+    tn_code_t rc = load_records(st, "journal.tnj", journal_record, &lc, 1, &st->jsize, &exists, err);
+    if (rc == TN_OK)
+        tn_log(TN_LOG_INFO, "%s/journal.tnj: replayed %llu changes (skipped %llu already in the "
+               "snapshot), epoch %llu", st->dir, (unsigned long long) lc.replayed,
+               (unsigned long long) lc.skipped, (unsigned long long) tn_model_epoch(m));
     return rc;
 }
 
@@ -779,39 +761,17 @@ static int audit_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
 }
 
 tn_code_t tn_store_audit_load(tn_store_t *st, tn_store_audit_fn *fn, void *arg, tn_error_t *err) {
-    char *path = path_of(st->dir, "audit.tna");
-    uint8_t *buf;
-    size_t len;
-    if (path == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
-    int r = read_file(path, &buf, &len);
-    tn_code_t rc = TN_OK;
-    if (r < 0) {
-        rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot read %s: %s", path, strerror(errno));
-    } else if (r == 0) {
-        audit_ctx_t ac = { fn, arg, err };
-        int torn;
-        uint64_t bad;
-        char why[128];
-        uint64_t end = tn_store_scan(buf, len, audit_record, &ac, &torn, &bad, why, sizeof why);
-        free(buf);
-        if (end != len && torn) {
-            tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting it off", path,
-                   (unsigned long long) end, why);
-            if (truncate(path, (off_t) end) != 0)
-                rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
-        } else if (end != len) {
-            rc = tn_error_set(err, TN_ERR_PARSE, "%s is corrupt at offset %llu: %s", path,
-                              (unsigned long long) bad, why);
-        }
-        st->asize = end;
-    }
+    audit_ctx_t ac = { fn, arg, err };
+    int exists;
+    tn_code_t rc = load_records(st, "audit.tna", audit_record, &ac, 1, &st->asize, &exists, err);
     if (rc == TN_OK) {
-        st->afd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        char *path = path_of(st->dir, "audit.tna");
+        st->afd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
         if (st->afd < 0)
-            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot open %s: %s", path, strerror(errno));
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot open %s/audit.tna: %s", st->dir,
+                              strerror(errno));
+        free(path);
     }
-    free(path);
     return rc;
 }
 
