@@ -170,6 +170,24 @@ class Basics(ProtoCase):
                     codes[err["code"]] = codes.get(err["code"], 0) + 1
             self.assertEqual(codes, {}, "pipelined node.get answered with errors: %r" % codes)
 
+    def test_large_reply_is_not_delayed(self):
+        """A cached 29 KB reply (pair.list of the whole dataset) on loopback
+        takes well under a millisecond to produce; a median round trip near
+        40 ms is Nagle's algorithm on the server socket meeting the client's
+        delayed ACK (the reply leaves in two writes). Dashboards poll such
+        results; section 5 wants polling to cost next to nothing."""
+        with MAIN.client() as c:
+            c.call("pair.list", {"limit": 10000})          # fill the cache
+            times = []
+            for _ in range(15):
+                t0 = time.monotonic()
+                res = c.call("pair.list", {"limit": 10000})
+                times.append(time.monotonic() - t0)
+            self.assertGreater(len(pack(res)), 20000)
+            times.sort()
+            median_ms = times[len(times) // 2] * 1000
+            self.assertLess(median_ms, 25.0, "median round trip of a 29 KB reply: %.1f ms" % median_ms)
+
     def test_message_split_into_single_bytes(self):
         msg = pack([0, 77, "node.get", [{"id": "CN-430100"}]]) + pack([0, 78, "server.ping", []])
         with MAIN.client() as c:
