@@ -143,11 +143,15 @@ static void reply_code(tn_conn_t *c, uint32_t msgid, uint64_t t0, tn_code_t code
     tn_reply_error(c, msgid, &err, t0);
 }
 
+static void reply_query(tn_conn_t *c, uint32_t msgid, const char *method, const tn_val_t *result,
+                        uint64_t t0);
+
 /* ---- the per-epoch cache ---- */
 
 static void cache_clear(tn_server_t *srv) {
     for (size_t i = 0; i < srv->ncache; i++) {
         free(srv->cache_entries[i].key);
+        free(srv->cache_entries[i].enc);
         tn_val_free(&srv->cache_entries[i].result);
     }
     srv->ncache = 0;
@@ -155,16 +159,20 @@ static void cache_clear(tn_server_t *srv) {
     tn_hmap_init(&srv->cache);
 }
 
-static const tn_val_t *cache_get(tn_server_t *srv, const char *key) {
+static const cache_entry_t *cache_get(tn_server_t *srv, const char *key) {
     size_t i;
     if (srv->cache_epoch != srv->epoch || !tn_hmap_get(&srv->cache, key, &i))
         return NULL;
-    return &srv->cache_entries[i].result;
+    return &srv->cache_entries[i];
 }
 
-static void cache_put(tn_server_t *srv, uint64_t epoch, const char *key, const tn_val_t *result) {
+/* Keep a result of 'epoch' under 'key', taking 'result' (left nil) and
+ * encoding it once, so a hit costs a look-up and a copy of bytes. Returns
+ * the entry, or NULL when it was not kept (then 'result' is untouched). */
+static const cache_entry_t *cache_put(tn_server_t *srv, uint64_t epoch, const char *key,
+                                      tn_val_t *result) {
     if (epoch != srv->epoch || cache_get(srv, key) != NULL)
-        return;
+        return NULL;
     if (srv->cache_epoch != epoch) {
         cache_clear(srv);
         srv->cache_epoch = epoch;
@@ -175,22 +183,52 @@ static void cache_put(tn_server_t *srv, uint64_t epoch, const char *key, const t
         size_t ncap = srv->cache_cap ? srv->cache_cap * 2 : 64;
         cache_entry_t *p = realloc(srv->cache_entries, ncap * sizeof *p);
         if (p == NULL)
-            return;
+            return NULL;
         srv->cache_entries = p;
         srv->cache_cap = ncap;
     }
     cache_entry_t *e = &srv->cache_entries[srv->ncache];
+    size_t cap = 0;
     e->key = strdup(key);
-    if (e->key == NULL || tn_val_copy(&e->result, result) != 0) {
+    e->enc = NULL;
+    e->enc_len = 0;
+    if (e->key == NULL || tn_codec_encode(result, &e->enc, &e->enc_len, &cap) != 0
+        || tn_hmap_put(&srv->cache, e->key, srv->ncache) != 0) {
         free(e->key);
-        return;
+        free(e->enc);
+        return NULL;
     }
-    if (tn_hmap_put(&srv->cache, e->key, srv->ncache) != 0) {
-        free(e->key);
-        tn_val_free(&e->result);
-        return;
-    }
+    e->result = *result;
+    *result = TN_VAL_NIL;
     srv->ncache++;
+    return e;
+}
+
+/* Answer from a cache entry: the response envelope around the encoded
+ * result, written by hand ([1, msgid as uint32, nil, ...]). metrics.get
+ * adds live server figures, so it is encoded afresh. */
+static void reply_cached(tn_conn_t *c, uint32_t msgid, const char *method, const cache_entry_t *e,
+                         uint64_t t0) {
+    if (strcmp(method, "metrics.get") == 0) {
+        reply_query(c, msgid, method, &e->result, t0);
+        return;
+    }
+    uint8_t head[8] = { 0x94, 0x01, 0xce, (uint8_t) (msgid >> 24), (uint8_t) (msgid >> 16),
+                        (uint8_t) (msgid >> 8), (uint8_t) msgid, 0xc0 };
+    tn_server_t *srv = c->srv;
+    size_t need = sizeof head + e->enc_len;
+    if (need > srv->ocap) {
+        char *p = realloc(srv->obuf, need);
+        if (p == NULL)
+            return reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        srv->obuf = p;
+        srv->ocap = need;
+    }
+    memcpy(srv->obuf, head, sizeof head);
+    memcpy(srv->obuf + sizeof head, e->enc, e->enc_len);
+    srv->olen = need;
+    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 0);
+    send_encoded(c, 0);
 }
 
 void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch) {
@@ -786,9 +824,9 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
         }
     }
     char *key = cache_key_of(m->name, opts);
-    const tn_val_t *hit = key ? cache_get(srv, key) : NULL;
+    const cache_entry_t *hit = key ? cache_get(srv, key) : NULL;
     if (hit != NULL) {
-        reply_query(c, msgid, m->name, hit, t0);
+        reply_cached(c, msgid, m->name, hit, t0);
         free(key);
         return;
     }
@@ -887,11 +925,14 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
         tn_job_free(job);
         return;
     }
+    const cache_entry_t *kept = NULL;
     if (job->rc == TN_OK && job->cache_key)
-        cache_put(srv, job->snap->epoch, job->cache_key, &job->result);
+        kept = cache_put(srv, job->snap->epoch, job->cache_key, &job->result);
     if (c != NULL) {
         c->jobs_in_flight--;
-        if (job->rc == TN_OK)
+        if (kept != NULL)
+            reply_cached(c, job->msgid, job->def->name, kept, job->started_ns);
+        else if (job->rc == TN_OK)
             reply_query(c, job->msgid, job->def->name, &job->result, job->started_ns);
         else
             tn_reply_error(c, job->msgid, &job->err, job->started_ns);

@@ -242,6 +242,7 @@ void tn_server_free(tn_server_t *srv) {
         event_free(srv->progress_timer);
     for (size_t i = 0; i < srv->ncache; i++) {
         free(srv->cache_entries[i].key);
+        free(srv->cache_entries[i].enc);
         tn_val_free(&srv->cache_entries[i].result);
     }
     free(srv->cache_entries);

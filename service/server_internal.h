@@ -85,6 +85,8 @@ struct tn_server {
 typedef struct cache_entry {
     char *key;
     tn_val_t result;
+    char *enc;                    /* the result, encoded once (MessagePack) */
+    size_t enc_len;
 } cache_entry_t;
 
 /* conn.c */
