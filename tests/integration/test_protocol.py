@@ -563,6 +563,65 @@ class HostileHeaders(ProtoCase):
         self.probe()
 
 
+class Connections(ProtoCase):
+    def test_half_close_after_requests_gets_every_reply(self):
+        import socket as so
+        with MAIN.client() as c:
+            for i in range(1, 21):
+                c.send_request("node.get" if i % 2 else "server.ping",
+                               {"id": "CN-430100"} if i % 2 else None, msgid=i)
+            c.sock.shutdown(so.SHUT_WR)
+            self.assertTrue(c.read_all_until_close(5.0), "not closed after the half-close")
+            self.assertEqual(sorted(c.order), list(range(1, 21)))
+        self.probe()
+
+    def test_partial_message_times_out(self):
+        with h.Daemon(args=["--message-timeout", "500"]) as d:
+            self.daemon = d
+            try:
+                with d.client(timeout=10) as c:
+                    msg = pack([0, 5, "server.ping", []])
+                    t0 = time.monotonic()
+                    c.send_bytes(msg[:4])
+                    self.assertTrue(c.read_all_until_close(5.0), "a stuck half message kept the slot")
+                    elapsed = time.monotonic() - t0
+                    self.assertGreater(elapsed, 0.3)
+                    self.assertLess(elapsed, 3.0)
+                    self.assertNotIn(5, c.responses)
+                    if c.order:
+                        self.assertEqual(c.responses[c.order[0]][0][0]["code"], "timeout")
+                # A connection that sends whole messages slowly is fine.
+                with d.client(timeout=10) as c:
+                    for i in range(3):
+                        time.sleep(0.3)
+                        self.assertEqual(c.request("server.ping", msgid=i + 1), (None, "pong"))
+                self.probe()
+            finally:
+                self.daemon = None
+
+    def test_connection_limit(self):
+        with h.Daemon(args=["--max-connections", "10"]) as d:
+            self.daemon = d
+            try:
+                held = [d.client(timeout=5) for _ in range(10)]
+                for c in held:
+                    self.assertEqual(c.call("server.ping"), "pong")
+                extra = d.client(timeout=5)
+                self.assertTrue(extra.read_all_until_close(3.0), "the 11th connection was kept")
+                if extra.order:
+                    self.assertEqual(extra.responses[extra.order[0]][0][0]["code"], "busy")
+                extra.close()
+                for c in held:      # the first ten are undisturbed
+                    self.assertEqual(c.call("server.ping"), "pong")
+                held.pop().close()
+                time.sleep(0.2)
+                self.probe()        # a freed slot is reused
+                for c in held:
+                    c.close()
+            finally:
+                self.daemon = None
+
+
 def generated_daemon(n_pairs=12000, seed=11):
     d = h.Daemon(empty=True).start()
     nodes, pairs = h.generated_graph(seed, n_pairs, n_cities=n_pairs // 2, n_provinces=80)
@@ -665,6 +724,15 @@ class SlowQueries(ProtoCase):
             self.assertEqual(b.call("server.ping"), "pong")
             err, res = a.wait_response(m)
             self.assertIsNone(err, "another connection's cancel stopped this query: %r" % (err,))
+
+    def test_half_close_while_a_query_runs(self):
+        import socket as so
+        with self.daemon.client(timeout=60) as c:
+            m = c.send_request("query.centrality", self.slow_params())
+            c.sock.shutdown(so.SHUT_WR)
+            self.assertTrue(c.read_all_until_close(60.0))
+            self.assertEqual(c.order, [m])
+            self.assertIsNone(c.responses[m][0][0])
 
     def test_client_disconnect_during_query_keeps_server_up(self):
         c = self.daemon.client(timeout=60)
