@@ -622,7 +622,7 @@ class Connections(ProtoCase):
                 self.daemon = None
 
 
-def generated_daemon(n_pairs=12000, seed=11):
+def generated_daemon(n_pairs=8000, seed=11):
     d = h.Daemon(empty=True).start()
     nodes, pairs = h.generated_graph(seed, n_pairs, n_cities=n_pairs // 2, n_provinces=80)
     with d.client(timeout=120) as c:
