@@ -400,7 +400,7 @@ class DurabilityTest(unittest.TestCase):
         rec_off = max(o for o, _ in recs if o <= at)
         self.flip(spath, at)
         log = self.expect_refusal(d, spath, rec_off)
-        self.assertIn("damaged", log)
+        self.assertIn("refusing to start", log)
         with open(spath, "wb") as f:
             f.write(pristine)
         d.start()
