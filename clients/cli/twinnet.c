@@ -2076,7 +2076,7 @@ static void export_end(exporter_t *ex) {
  * by kind and country so that no call reaches its 1000-item cap. */
 static tn_code_t export_nodes(tn_client_t *cl, exporter_t *ex, tn_error_t *err) {
     tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
-    const int64_t page = 1000;
+    const int64_t page = 10000;
     tn_code_t rc = TN_OK;
     for (int64_t offset = 0;; offset += page) {
         if (tn_val_set_map(&opts, 2) != 0 || tn_map_add_int(&opts, "limit", page) != 0
