@@ -716,6 +716,40 @@ class SlowQueries(ProtoCase):
             self.assertEqual(err["code"], "cancelled")
             self.assertEqual(c.call("server.ping"), "pong")
 
+    def test_queued_query_honours_its_deadline(self):
+        """B waits behind A on the query worker. B's deadline (200 ms) passes
+        long before A ends: B must be answered 'timeout' then, not when the
+        worker finally picks it up (section 5: deadline_ms)."""
+        with self.daemon.client(timeout=60) as c:
+            t0 = time.monotonic()
+            a = c.send_request("query.centrality", self.slow_params())
+            b = c.send_request("query.centrality", self.slow_params(deadline_ms=200))
+            err, _ = c.wait_response(b)
+            tb = time.monotonic() - t0
+            self.assertEqual(err["code"], "timeout")
+            c.wait_response(a)
+            ta = time.monotonic() - t0
+            self.assertEqual(c.order, [b, a],
+                             "the timed-out query was answered after %.2f s, after the one ahead "
+                             "of it (%.2f s); its deadline was 0.2 s" % (tb, ta))
+            self.assertLess(tb, 1.5)
+
+    def test_cancel_of_a_queued_query(self):
+        with self.daemon.client(timeout=60) as c:
+            t0 = time.monotonic()
+            a = c.send_request("query.centrality", self.slow_params())
+            b = c.send_request("query.centrality", self.slow_params())
+            time.sleep(0.05)
+            c.notify("cancel", [{"msgid": b}])
+            err, _ = c.wait_response(b)
+            tb = time.monotonic() - t0
+            self.assertEqual(err["code"], "cancelled")
+            c.wait_response(a)
+            self.assertIsNone(c.responses[a][0][0])
+            self.assertEqual(c.order, [b, a],
+                             "the cancelled query was answered after %.2f s, after the one ahead "
+                             "of it" % tb)
+
     def test_cancel_from_another_connection_does_not_cancel(self):
         with self.daemon.client(timeout=60) as a, self.daemon.client() as b:
             m = a.send_request("query.centrality", self.slow_params(), msgid=31337)
