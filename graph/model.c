@@ -479,18 +479,26 @@ static tn_code_t stage_records(stage_t *st, const tn_val_t *nodes, const tn_val_
                                int batch, tn_error_t *err) {
     tn_change_t *c = st->c;
     size_t nn = nodes ? nodes->u.a.n : 0, np = pairs ? pairs->u.a.n : 0;
+    /* Where each staged node stood in the request, for error details:
+     * records that failed their own checks are not staged. */
+    size_t *src = NULL;
     if ((nn && (c->nodes = calloc(nn, sizeof *c->nodes)) == NULL)
         || (np && (c->pairs = calloc(np, sizeof *c->pairs)) == NULL)
-        || tn_hmap_reserve(&st->ids, nn) != 0)
+        || (nn && (src = calloc(nn, sizeof *src)) == NULL)
+        || tn_hmap_reserve(&st->ids, nn) != 0) {
+        free(src);
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
     int bad = 0;
     /* A detail's index is the record's position in its own array; its field
      * says which array ("nodes.country", "pairs.b"). */
     for (size_t i = 0; i < nn; i++) {
         tn_node_t *n;
         if (tn_node_from_val(&nodes->u.a.items[i], batch ? (int64_t) i : -1, &n, err) != TN_OK) {
-            if (err->code == TN_ERR_INTERNAL)
+            if (err->code == TN_ERR_INTERNAL) {
+                free(src);
                 return TN_ERR_INTERNAL;
+            }
             bad = 1;
             continue;
         }
@@ -503,17 +511,21 @@ static tn_code_t stage_records(stage_t *st, const tn_val_t *nodes, const tn_val_
             continue;
         }
         c->nodes[c->nn] = n;
+        src[c->nn] = i;
         tn_hmap_put(&st->ids, n->id, c->nn);
         c->nn++;
     }
-    if (bad && !batch)
+    if (bad && !batch) {
+        free(src);
         return err->code;
+    }
     for (size_t i = 0; i < c->nn; i++) {
-        int64_t index = batch ? (int64_t) i : -1;
+        int64_t index = batch ? (int64_t) src[i] : -1;
         if (check_node_refs(st, c->nodes[i], batch, index, err) != 0
             || check_kind_change(st, c->nodes[i], batch, index, err) != 0)
             bad = 1;
     }
+    free(src);
     if (bad && !batch)
         return err->code;
 

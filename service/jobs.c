@@ -120,6 +120,9 @@ static void *writer_main(void *arg) {
         if (list == NULL)
             break;                   /* stopping, nothing left */
         jobs->batch(list, jobs->writer_arg);
+        /* Under a steady stream the thread is never idle: tick here too, so
+         * "everysec" syncs once a second whatever the load. */
+        jobs->tick(jobs->writer_arg);
         pthread_mutex_lock(&q->lock);
         q->n -= n;
         pthread_mutex_unlock(&q->lock);

@@ -40,6 +40,7 @@ struct tn_store {
     uint64_t jsize;
     uint64_t jprev;             /* journal size before the last append */
     int afd;                    /* audit trail, O_APPEND; never compacted */
+    time_t last_sync;           /* "everysec": second of the last tick */
     uint64_t asize;
     int dirty;                  /* appended since the last fsync */
     char *buf;                  /* encode buffer */
@@ -565,6 +566,11 @@ tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err) {
 }
 
 void tn_store_tick(tn_store_t *st) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec == st->last_sync)
+        return;                     /* at most once a second */
+    st->last_sync = now.tv_sec;
     if (st->opts.fsync == TN_FSYNC_EVERYSEC && st->dirty) {
         if (fdatasync(st->jfd) != 0 || (st->afd >= 0 && fdatasync(st->afd) != 0))
             tn_log(TN_LOG_ERROR, "fsync of the journal failed: %s", strerror(errno));

@@ -72,7 +72,9 @@ void tn_store_unappend(tn_store_t *st);
  * now; others: nothing). TN_ERR_UNAVAILABLE if fsync fails. */
 tn_code_t tn_store_sync(tn_store_t *st, tn_error_t *err);
 
-/* For "everysec": fsync if anything was appended since the last one. */
+/* For "everysec": fsync if anything was appended since the last one and
+ * the clock has entered a new second since the last tick; cheap to call
+ * after every group of changes. */
 void tn_store_tick(tn_store_t *st);
 
 /* Write a new snapshot of 'm' and start an empty journal. */

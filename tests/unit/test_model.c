@@ -223,6 +223,21 @@ static void test_batch(void) {
     CHECK(tn_model_node(m, "JP-a") == NULL);
     CHECK_EQ_INT(tn_model_epoch(m), 7);
 
+    /* Indices name positions in the request, also after a record that
+     * failed its own checks (and so was never staged). */
+    tn_val_set_arr(&nodes, 2);
+    t = node("JP-q1", "town", "JP", NULL);
+    tn_arr_push_take(&nodes, &t);
+    t = node("JP-q2", "city", "ZZ", NULL);
+    tn_arr_push_take(&nodes, &t);
+    tn_val_set_arr(&pairs, 0);
+    CHECK_EQ_INT(batch(m, nodes, pairs, NULL, 0, &res, &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(err.data.u.a.n, 2);
+    CHECK_EQ_INT(geti(&err.data.u.a.items[0], "index"), 0);
+    CHECK_EQ_STR(tn_val_str(tn_map_get(&err.data.u.a.items[0], "field")), "nodes.kind");
+    CHECK_EQ_INT(geti(&err.data.u.a.items[1], "index"), 1);
+    CHECK_EQ_STR(tn_val_str(tn_map_get(&err.data.u.a.items[1], "field")), "nodes.country");
+
     /* Dry run: counts, no change, no epoch. */
     tn_val_set_arr(&nodes, 1);
     t = node("JP-c", "city", "JP", NULL);
