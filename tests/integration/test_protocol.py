@@ -750,6 +750,43 @@ class SlowQueries(ProtoCase):
                              "the cancelled query was answered after %.2f s, after the one ahead "
                              "of it" % tb)
 
+    def test_progress_notifications(self):
+        with self.daemon.client(timeout=60) as c:
+            m = c.send_request("query.centrality", self.slow_params(progress=True))
+            err, res = c.wait_response(m)
+            self.assertIsNone(err, err)
+            prog = [p for name, p in c.notifications if name == "progress"]
+            self.assertGreater(len(prog), 0, "no progress notification for a query of a second or more")
+            last = -1
+            for p in prog:
+                self.assertEqual(len(p), 1)
+                self.assertEqual(p[0]["msgid"], m)
+                self.assertLessEqual(p[0]["done"], p[0]["total"])
+                self.assertGreaterEqual(p[0]["done"], last)
+                last = p[0]["done"]
+            # Without progress: none.
+            c.notifications.clear()
+            c.call("query.centrality", self.slow_params())
+            self.assertEqual([n for n in c.notifications if n[0] == "progress"], [])
+
+    def test_change_during_a_query(self):
+        """The running query answers for the epoch it started on; the cache
+        never serves that answer for the next epoch."""
+        with self.daemon.client(timeout=60) as c, self.daemon.client(timeout=60) as w:
+            e0 = c.call("server.info")["epoch"]
+            p = self.slow_params()
+            m = c.send_request("query.centrality", p)
+            time.sleep(0.05)
+            e1 = w.call("node.upsert", {"node": {"id": "AA-new-town", "kind": "city", "name": "New",
+                                                 "country": "AA"}})["epoch"]
+            self.assertGreater(e1, e0)
+            err, res = c.wait_response(m)
+            self.assertIsNone(err, err)
+            self.assertEqual(res["epoch"], e0)
+            again = c.call("query.centrality", p)
+            self.assertEqual(again["epoch"], e1, "a result of the old epoch was served from the cache")
+            w.call("node.delete", {"id": "AA-new-town"})
+
     def test_cancel_from_another_connection_does_not_cancel(self):
         with self.daemon.client(timeout=60) as a, self.daemon.client() as b:
             m = a.send_request("query.centrality", self.slow_params(), msgid=31337)
