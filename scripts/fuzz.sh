@@ -43,7 +43,7 @@ log="$work/$target.log"
 set +e
 "$build/tests/fuzz/fuzz_$target" "$work/$target" "$root/tests/fuzz/corpus/$target" \
   -max_total_time=$((minutes * 60)) -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=1024 \
-  -timeout=5 -print_final_stats=1 -artifact_prefix="$work/artifacts/$target/" \
+  -timeout=20 -print_final_stats=1 -artifact_prefix="$work/artifacts/$target/" \
   "${dict[@]}" "$@" >"$log" 2>&1
 rc=$?
 set -e
