@@ -28,6 +28,16 @@ REQUEST, RESPONSE, NOTIFY = 0, 1, 2
 DEFAULT_TIMEOUT = 30.0
 
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM when the test process goes away, so
+    a killed or crashed test run leaves no daemon behind (Linux prctl)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def daemon_path():
     p = os.environ.get("TWINNETD")
     if p:
@@ -79,7 +89,7 @@ class Daemon:
         cmd += self.args
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr)
+                                     stderr=self._stderr, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
