@@ -59,6 +59,17 @@ def write_file(directory, name, text, mode):
 
 # ---- daemons ----
 
+def die_with_parent():
+    """In the child before exec: SIGTERM when the test process goes away
+    (Linux prctl PR_SET_PDEATHSIG), so a killed test leaves no daemon."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 class SecDaemon(h.Daemon):
     """tnharness.Daemon with a preexec_fn (resource limits) and a listen
     address of our choosing (loopback unless a test says otherwise)."""
@@ -77,8 +88,15 @@ class SecDaemon(h.Daemon):
             cmd.append("--empty")
         cmd += self.args
         self._stderr = open(self.stderr_path, "wb")
+        extra = self.preexec_fn
+
+        def preexec():
+            die_with_parent()
+            if extra is not None:
+                extra()
+
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr, preexec_fn=self.preexec_fn)
+                                     stderr=self._stderr, preexec_fn=preexec)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -108,7 +126,7 @@ def run_refused(args, timeout=10.0):
     port_file = os.path.join(tmp, "port")
     cmd = [h.daemon_path(), "--port-file", port_file] + list(args)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.poll() is None:
