@@ -233,6 +233,29 @@ int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job) {
     return 0;
 }
 
+int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job) {
+    queue_t *q = &jobs->q[job->queue];
+    int found = 0;
+    pthread_mutex_lock(&q->lock);
+    tn_job_t *prev = NULL;
+    for (tn_job_t *j = q->head; j; prev = j, j = j->next)
+        if (j == job) {
+            if (prev)
+                prev->next = j->next;
+            else
+                q->head = j->next;
+            if (q->tail == j)
+                q->tail = prev;
+            q->n--;
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&q->lock);
+    if (found)
+        job->next = NULL;
+    return found;
+}
+
 size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue) {
     queue_t *q = (queue_t *) &jobs->q[queue];
     pthread_mutex_lock(&q->lock);

@@ -56,6 +56,7 @@ struct tn_job {
     atomic_uint_fast64_t progress_done, progress_total;
     uint64_t progress_sent;         /* loop: the last 'done' reported */
     uint64_t started_ns;
+    void *owner;                    /* the server (for timer callbacks) */
     /* Filled by the worker: */
     tn_code_t rc;
     tn_val_t result;
@@ -82,6 +83,11 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
 
 /* Queue a job (loop thread). 0, or -1 when that queue is full (busy). */
 int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job);
+
+/* Take a job out of its queue if no worker has started it (loop thread).
+ * 1 if it was removed (the caller now owns it), 0 if it is running or
+ * done. */
+int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job);
 
 /* Jobs waiting or running on each queue. */
 size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue);

@@ -74,6 +74,7 @@ struct tn_server {
     tn_hmap_t cache;              /* result cache of the current epoch: key -> slot */
     struct cache_entry *cache_entries;
     size_t ncache, cache_cap;
+    size_t cache_bytes;           /* encoded bytes kept */
     uint64_t cache_epoch;
     tn_stats_t stats;
     struct timespec started;
@@ -118,5 +119,35 @@ void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c);
 void tn_methods_conn_imports_free(tn_conn_t *c);
 
 uint64_t tn_now_ns(void);
+int64_t tn_server_uptime_s(const tn_server_t *srv);
+
+/* reply.c */
+/* Send what is encoded in srv->obuf (if rc is 0) and empty it. */
+void tn_reply_send_buffer(tn_conn_t *c, int rc);
+/* An error reply with a printf-style message taking one string. */
+void tn_reply_code(tn_conn_t *c, uint32_t msgid, uint64_t t0, tn_code_t code, const char *fmt,
+                   const char *arg);
+/* A query's result; metrics.get gets its live server section added. */
+void tn_reply_query(tn_conn_t *c, uint32_t msgid, const char *method, const tn_val_t *result,
+                    uint64_t t0);
+
+/* cache.c */
+void tn_cache_clear(tn_server_t *srv);
+const cache_entry_t *tn_cache_get(tn_server_t *srv, const char *key);
+const cache_entry_t *tn_cache_put(tn_server_t *srv, uint64_t epoch, const char *key, tn_val_t *result);
+void tn_reply_cached(tn_conn_t *c, uint32_t msgid, const char *method, const cache_entry_t *e,
+                     uint64_t t0);
+/* The cache key of a query (malloc'd), or NULL on out-of-memory. */
+char *tn_cache_key(const char *method, const tn_val_t *opts);
+
+/* methods.c: queue a change (or a save) for the writer; takes 'opts'. */
+void tn_methods_submit_write(tn_conn_t *c, uint32_t msgid, const char *method, tn_job_kind_t kind,
+                             tn_val_t *opts, uint64_t t0);
+
+/* imports.c: the streamed-import methods. */
+void tn_m_import_begin(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
+void tn_m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
+void tn_m_import_commit(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
+void tn_m_import_abort(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0);
 
 #endif

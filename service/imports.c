@@ -1,0 +1,204 @@
+/*
+ * imports.c -- streamed imports: import.begin / chunk / commit / abort.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_internal.h"
+
+/* ---- streamed imports (PROTOCOL.md section 5) ----
+ * Records are staged on the connection until commit, invisible to anyone;
+ * commit hands the whole batch to the writer as one import.batch, so it is
+ * atomic and durable like any batch. A dropped connection drops its
+ * imports. Detail indices in a failed commit count records across all
+ * chunks, in the order they arrived. */
+
+#define MAX_IMPORTS_PER_CONN 4
+
+typedef struct tn_import {
+    struct tn_import *next;
+    char token[33];
+    tn_val_t nodes, pairs;          /* arrays, owned */
+    tn_val_t mode, dry_run;         /* as given to import.begin (or nil) */
+    int64_t total;                  /* announced record count, -1 unknown */
+    int progress;
+} tn_import_t;
+
+static void import_free(tn_import_t *im) {
+    tn_val_free(&im->nodes);
+    tn_val_free(&im->pairs);
+    tn_val_free(&im->mode);
+    tn_val_free(&im->dry_run);
+    free(im);
+}
+
+void tn_methods_conn_imports_free(tn_conn_t *c) {
+    while (c->imports) {
+        tn_import_t *im = c->imports;
+        c->imports = im->next;
+        import_free(im);
+    }
+    c->nimports = 0;
+}
+
+static tn_import_t *import_find(tn_conn_t *c, const tn_val_t *opts, uint32_t msgid, uint64_t t0) {
+    const char *tok = tn_val_str(tn_map_get(opts, "import"));
+    if (tok == NULL) {
+        tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "import: the token from import.begin is required");
+        return NULL;
+    }
+    for (tn_import_t *im = c->imports; im; im = im->next)
+        if (strcmp(im->token, tok) == 0)
+            return im;
+    tn_reply_code(c, msgid, t0, TN_ERR_NOT_FOUND, "no import %.40s on this connection", tok);
+    return NULL;
+}
+
+static void random_token(char *out) {
+    unsigned char raw[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(raw, 1, sizeof raw, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof raw) {
+        /* Tokens only name an import on its own connection: uniqueness,
+         * not secrecy, is what matters here. */
+        static uint64_t counter;
+        uint64_t v = tn_now_ns() ^ ++counter;
+        memcpy(raw, &v, sizeof v);
+        memcpy(raw + 8, &counter, sizeof counter);
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+void tn_m_import_begin(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    if (c->nimports >= MAX_IMPORTS_PER_CONN)
+        return tn_reply_code(c, msgid, t0, TN_ERR_BUSY, "%s", "too many imports open on this connection");
+    const tn_val_t *mode = tn_map_get(opts, "mode"), *dry = tn_map_get(opts, "dry_run");
+    const tn_val_t *total = tn_map_get(opts, "total"), *prog = tn_map_get(opts, "progress");
+    const char *ms = tn_val_str(mode);
+    if (mode && mode->type != TN_V_NIL && (!ms || (strcmp(ms, "upsert") && strcmp(ms, "replace"))))
+        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "mode: must be upsert or replace");
+    if (dry && dry->type != TN_V_NIL && dry->type != TN_V_BOOL)
+        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "dry_run: must be a boolean");
+    if (prog && prog->type != TN_V_NIL && prog->type != TN_V_BOOL)
+        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "progress: must be a boolean");
+    int64_t tot = -1;
+    if (total && total->type != TN_V_NIL && (!tn_val_as_int(total, &tot) || tot < 0))
+        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "total: must be a count of records");
+    tn_import_t *im = calloc(1, sizeof *im);
+    if (im == NULL || tn_val_set_arr(&im->nodes, 0) != 0 || tn_val_set_arr(&im->pairs, 0) != 0
+        || (mode && tn_val_copy(&im->mode, mode) != 0) || (dry && tn_val_copy(&im->dry_run, dry) != 0)) {
+        if (im)
+            import_free(im);
+        return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    }
+    im->total = tot;
+    im->progress = prog && prog->type == TN_V_BOOL && prog->u.b;
+    random_token(im->token);
+    im->next = c->imports;
+    c->imports = im;
+    c->nimports++;
+    tn_val_t res = TN_VAL_NIL;
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_str(&res, "import", im->token) != 0)
+        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+void tn_m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    const char *names[2] = { "nodes", "pairs" };
+    tn_val_t *dst[2] = { &im->nodes, &im->pairs };
+    const tn_val_t *src[2];
+    size_t add = 0;
+    for (int k = 0; k < 2; k++) {
+        src[k] = tn_map_get(opts, names[k]);
+        if (src[k] && src[k]->type == TN_V_NIL)
+            src[k] = NULL;
+        if (src[k] && src[k]->type != TN_V_ARR)
+            return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s: must be an array of records", names[k]);
+        add += src[k] ? src[k]->u.a.n : 0;
+    }
+    size_t have = im->nodes.u.a.n + im->pairs.u.a.n;
+    if (have + add > c->srv->cfg.max_import_records)
+        return tn_reply_code(c, msgid, t0, TN_ERR_TOO_LARGE, "%s",
+                          "the import would pass the server's limit on staged records");
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; src[k] && i < src[k]->u.a.n; i++) {
+            tn_val_t copy;
+            if (tn_val_copy(&copy, &src[k]->u.a.items[i]) != 0 || tn_arr_push_take(dst[k], &copy) != 0)
+                return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        }
+    if (im->progress) {
+        tn_val_t p = TN_VAL_NIL;
+        tn_server_t *srv = c->srv;
+        if (tn_val_set_map(&p, 3) == 0 && tn_map_add_int(&p, "msgid", msgid) == 0
+            && tn_map_add_int(&p, "done", (int64_t) (have + add)) == 0
+            && (im->total >= 0 ? tn_map_add_int(&p, "total", im->total) : tn_map_add_nil(&p, "total")) == 0) {
+            srv->olen = 0;
+            if (tn_rpc_encode_notify("progress", &p, &srv->obuf, &srv->olen, &srv->ocap) == 0)
+                tn_conn_send(c, srv->obuf, srv->olen);
+            srv->olen = 0;
+        }
+        tn_val_free(&p);
+    }
+    tn_val_t res = TN_VAL_NIL;
+    int rc = tn_val_set_map(&res, 3) | tn_map_add_str(&res, "import", im->token)
+             | tn_map_add_int(&res, "nodes", (int64_t) im->nodes.u.a.n)
+             | tn_map_add_int(&res, "pairs", (int64_t) im->pairs.u.a.n);
+    if (rc != 0)
+        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
+
+static void import_unlink(tn_conn_t *c, tn_import_t *im) {
+    for (tn_import_t **pp = &c->imports; *pp; pp = &(*pp)->next)
+        if (*pp == im) {
+            *pp = im->next;
+            c->nimports--;
+            return;
+        }
+}
+
+void tn_m_import_commit(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    import_unlink(c, im);
+    tn_val_t batch = TN_VAL_NIL;
+    int rc = tn_val_set_map(&batch, 4) | tn_map_add_take(&batch, "nodes", &im->nodes)
+             | tn_map_add_take(&batch, "pairs", &im->pairs);
+    if (im->mode.type != TN_V_NIL)
+        rc |= tn_map_add_take(&batch, "mode", &im->mode);
+    if (im->dry_run.type != TN_V_NIL)
+        rc |= tn_map_add_take(&batch, "dry_run", &im->dry_run);
+    import_free(im);
+    if (rc != 0) {
+        tn_val_free(&batch);
+        return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    }
+    /* Journalled as the import.batch it becomes. */
+    tn_methods_submit_write(c, msgid, "import.batch", TN_JOB_CHANGE, &batch, t0);
+}
+
+void tn_m_import_abort(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+    tn_import_t *im = import_find(c, opts, msgid, t0);
+    if (im == NULL)
+        return;
+    import_unlink(c, im);
+    import_free(im);
+    tn_val_t res = TN_VAL_NIL;
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "aborted", 1) != 0)
+        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(c, msgid, &res, t0);
+    tn_val_free(&res);
+}
