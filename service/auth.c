@@ -115,6 +115,21 @@ tn_auth_t *tn_auth_load(const char *path, char *err, size_t errlen) {
                      TN_TOKEN_MIN, TN_TOKEN_MAX - 1);
             ok = 0;
         }
+        if (ok) {
+            /* Length alone lets "aaaaaaaaaaaaaaaa" through: ask for some
+             * variety too (a random token has plenty). */
+            unsigned char seen[256] = { 0 };
+            int distinct = 0;
+            for (size_t i = 0; i < tl; i++)
+                if (!seen[(unsigned char) token[i]]++)
+                    distinct++;
+            if (distinct < TN_TOKEN_MIN_DISTINCT) {
+                snprintf(err, errlen, "%s:%d: the token of %s is weak (fewer than %d different "
+                         "characters); use e.g. `openssl rand -hex 24`", path, lineno, name,
+                         TN_TOKEN_MIN_DISTINCT);
+                ok = 0;
+            }
+        }
         for (size_t i = 0; ok && i < a->n; i++)
             if (strcmp(a->e[i].name, name) == 0) {
                 snprintf(err, errlen, "%s:%d: duplicate name %s", path, lineno, name);

@@ -3,7 +3,8 @@
  *
  * The file has one "role name token" line per token (roles read, write,
  * admin; '#' starts a comment). It must be a regular file (not a symlink)
- * that neither group nor others may read: tokens are secrets. Tokens are
+ * that neither group nor others may read: tokens are secrets. A token has
+ * 16 to 255 characters, at least 8 of them different. Tokens are
  * compared in constant time against every entry, so the time an answer
  * takes says nothing about how close a guess was.
  */
@@ -19,6 +20,7 @@
 
 #define TN_TOKEN_MIN 16
 #define TN_TOKEN_MAX 256
+#define TN_TOKEN_MIN_DISTINCT 8
 
 typedef struct tn_auth tn_auth_t;
 

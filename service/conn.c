@@ -82,6 +82,17 @@ static void arm_idle(tn_conn_t *c) {
     evtimer_add(c->idle_timer, &tv);
 }
 
+static void auth_deadline_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    if (c->role != TN_ROLE_NONE || c->closing || c->auth_pending)
+        return;
+    tn_log(TN_LOG_INFO, "closing %s: not authenticated within %d s", c->peer,
+           c->srv->cfg.auth_timeout_s);
+    fail_conn(c, TN_ERR_UNAUTHORIZED, "not authenticated in time");
+}
+
 void tn_conn_pause(tn_conn_t *c) {
     bufferevent_disable(c->bev, EV_READ);
 }
@@ -151,6 +162,14 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->msg_timer = evtimer_new(srv->base, msg_timeout_cb, c);
+    if (srv->cfg.auth && srv->cfg.auth_timeout_s > 0) {
+        /* An anonymous client may not hold a connection slot for long,
+         * pinging or not. */
+        struct timeval tv = { srv->cfg.auth_timeout_s, 0 };
+        c->auth_deadline = evtimer_new(srv->base, auth_deadline_cb, c);
+        if (c->auth_deadline)
+            evtimer_add(c->auth_deadline, &tv);
+    }
     c->idle_timer = evtimer_new(srv->base, idle_timeout_cb, c);
     arm_idle(c);
     c->next = srv->conns;
@@ -181,6 +200,8 @@ void tn_conn_free(tn_conn_t *c) {
         event_free(c->idle_timer);
     if (c->auth_timer)
         event_free(c->auth_timer);
+    if (c->auth_deadline)
+        event_free(c->auth_deadline);
     free(c->ibuf);
     free(c);
 }

@@ -186,7 +186,8 @@ int main(int argc, char **argv) {
                 "twinnetd: refusing to listen on %s: without a token file the server accepts "
                 "loopback addresses only (127.0.0.1, ::1). Create a file with one "
                 "'role name token' line per user (roles read, write, admin; tokens of at least "
-                "%d characters), chmod 600 it, and start with --tokens FILE.\n",
+                "%d characters, e.g. from `openssl rand -hex 24`), chmod 600 it, and start with "
+                "--tokens FILE.\n",
                 cfg.host, TN_TOKEN_MIN);
         return 2;
     }

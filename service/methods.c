@@ -231,6 +231,39 @@ static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
     tn_conn_resume(c);
 }
 
+/* When a failed auth from c's address may be answered: failures from one
+ * address are answered one after another, each at least the connection's
+ * delay after the previous one, so opening many connections does not
+ * multiply the guesses an address can make. Returns the delay in ms. */
+static int penalty_ms(tn_server_t *srv, tn_conn_t *c, int conn_delay_ms) {
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", c->peer);
+    char *colon = strrchr(addr, ':');
+    if (colon)
+        *colon = '\0';
+    uint64_t now = tn_now_ns();
+    auth_penalty_t *e = NULL;
+    for (size_t i = 0; i < srv->npenalty && e == NULL; i++)
+        if (strcmp(srv->penalty[i].addr, addr) == 0)
+            e = &srv->penalty[i];
+    if (e == NULL) {
+        if (srv->npenalty == TN_AUTH_PENALTY_MAX) {
+            /* Keep the entries still in force; the rest have served. */
+            size_t k = 0;
+            for (size_t i = 0; i < srv->npenalty; i++)
+                if (srv->penalty[i].next_ns > now)
+                    srv->penalty[k++] = srv->penalty[i];
+            srv->npenalty = k == TN_AUTH_PENALTY_MAX ? 0 : k;
+        }
+        e = &srv->penalty[srv->npenalty++];
+        snprintf(e->addr, sizeof e->addr, "%s", addr);
+        e->next_ns = now;
+    }
+    uint64_t at = (e->next_ns > now ? e->next_ns : now) + (uint64_t) conn_delay_ms * 1000000ULL;
+    e->next_ns = at;
+    return (int) ((at - now) / 1000000ULL);
+}
+
 static void m_auth(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
     tn_server_t *srv = c->srv;
     const tn_val_t *tok = tn_map_get(opts, "token");
@@ -251,7 +284,7 @@ static void m_auth(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t 
          * failure, with reading paused: guessing costs time per attempt. */
         c->auth_failures++;
         tn_log(TN_LOG_WARN, "auth failed from %s (attempt %d)", c->peer, c->auth_failures);
-        int delay_ms = srv->cfg.auth_delay_ms << (c->auth_failures - 1);
+        int delay_ms = penalty_ms(srv, c, srv->cfg.auth_delay_ms << (c->auth_failures - 1));
         struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
         c->auth_pending = 1;
         c->auth_msgid = msgid;
@@ -603,6 +636,7 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != ROLE_ANY)) {
         /* Before auth only server.ping and auth exist: say nothing about
          * which other methods there are. */
+        tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, msg.method);
         tn_reply_code(c, msg.msgid, t0, TN_ERR_UNAUTHORIZED, "%s",
                    "authenticate first: auth {\"token\": ...}");
         return;
@@ -615,6 +649,8 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
         tn_error_t ferr = TN_ERROR_INIT;
         tn_error_set(&ferr, TN_ERR_FORBIDDEN, "%s needs the %s role; this connection has %s",
                      m->name, tn_role_name(m->role), tn_role_name(c->role));
+        tn_log(TN_LOG_WARN, "forbidden: %s (token %s, role %s) called %s", c->peer,
+               c->token_name[0] ? c->token_name : "-", c->role_name, m->name);
         tn_reply_error(c, msg.msgid, &ferr, t0);
         return;
     }

@@ -45,6 +45,7 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->auth_delay_ms = 250;
     cfg->idle_timeout_s = 300;
     cfg->message_timeout_ms = 10000;
+    cfg->auth_timeout_s = 10;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -154,11 +155,19 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
         return NULL;
     }
     srv->cfg = *cfg;
+    srv->penalty = calloc(TN_AUTH_PENALTY_MAX, sizeof *srv->penalty);
+    if (srv->penalty == NULL) {
+        snprintf(err, errlen, "out of memory");
+        tn_writer_free(srv->writer);
+        free(srv);
+        return NULL;
+    }
     tn_error_t aerr = TN_ERROR_INIT;
     if (tn_writer_load_audit(srv->writer, &aerr) != TN_OK) {
         snprintf(err, errlen, "%s", aerr.message);
         tn_error_clear(&aerr);
         tn_writer_free(srv->writer);
+        free(srv->penalty);
         free(srv);
         return NULL;
     }
@@ -258,5 +267,6 @@ void tn_server_free(tn_server_t *srv) {
         event_base_free(srv->base);
     tn_writer_free(srv->writer);
     free(srv->obuf);
+    free(srv->penalty);
     free(srv);
 }

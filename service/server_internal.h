@@ -51,6 +51,7 @@ struct tn_conn {
     struct event *auth_timer;
     struct event *msg_timer;      /* a partial message must complete in time */
     struct event *idle_timer;
+    struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
     struct tn_import *imports;    /* streamed imports under way */
     size_t nimports;
 };
@@ -75,6 +76,8 @@ struct tn_server {
     struct cache_entry *cache_entries;
     size_t ncache, cache_cap;
     size_t cache_bytes;           /* encoded bytes kept */
+    struct auth_penalty *penalty; /* TN_AUTH_PENALTY_MAX entries */
+    size_t npenalty;
     uint64_t cache_epoch;
     tn_stats_t stats;
     struct timespec started;
@@ -82,6 +85,13 @@ struct tn_server {
     char *obuf;
     size_t olen, ocap;
 };
+
+/* Failed-auth pacing per client address (methods.c). */
+#define TN_AUTH_PENALTY_MAX 1024
+typedef struct auth_penalty {
+    char addr[64];
+    uint64_t next_ns;             /* the next failure from here is answered then */
+} auth_penalty_t;
 
 typedef struct cache_entry {
     char *key;

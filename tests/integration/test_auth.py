@@ -97,6 +97,13 @@ def tearDownModule():
     TOKENS.cleanup()
 
 
+
+def tok(c, n):
+    """A token of n characters starting with c, varied enough to pass the
+    daemon's weak-token rule (at least 8 different characters)."""
+    return ((c + "-0123456789abcdefghijklmnopqrstuvwxyz") * 10)[:n]
+
+
 class AuthCase(unittest.TestCase):
     def tearDown(self):
         # After each case: a separate authenticated client's ping and one
@@ -509,12 +516,12 @@ class A6TokenFiles(AuthCase):
         return out
 
     def good_text(self):
-        return "read r1 %s\nadmin a1 %s\n" % ("r" * 24, "a" * 24)
+        return "read r1 %s\nadmin a1 %s\n" % (tok("r", 24), tok("a", 24))
 
     def test_group_or_world_readable(self):
         for mode in (0o644, 0o640, 0o604, 0o660, 0o602):
             p = s.write_file(TOKENS.dir, "perm-%o" % mode, self.good_text(), mode)
-            self.assert_refused(p, "chmod 600", p, secret="r" * 24)
+            self.assert_refused(p, "chmod 600", p, secret=tok("r", 24))
 
     def test_symlink(self):
         target = s.write_file(TOKENS.dir, "target", self.good_text(), 0o600)
@@ -529,31 +536,36 @@ class A6TokenFiles(AuthCase):
     def test_malformed_lines(self):
         cases = [
             ("two fields", "read onlytwo\n", ":1:"),
-            ("four fields", "read r1 %s extra\n" % ("r" * 20), ":1:"),
-            ("bad role", "root r1 %s\n" % ("r" * 20), "role"),
-            ("second line", "read r1 %s\nwrite\n" % ("r" * 20), ":2:"),
+            ("four fields", "read r1 %s extra\n" % (tok("r", 20)), ":1:"),
+            ("bad role", "root r1 %s\n" % (tok("r", 20)), "role"),
+            ("second line", "read r1 %s\nwrite\n" % (tok("r", 20)), ":2:"),
         ]
         for label, text, hint in cases:
             p = s.write_file(TOKENS.dir, "bad-" + label.replace(" ", "-"), text, 0o600)
-            out = self.assert_refused(p, hint, secret="r" * 20)
+            out = self.assert_refused(p, hint, secret=tok("r", 20))
             self.assertIn(p, out, label)
 
     def test_short_token(self):
-        p = s.write_file(TOKENS.dir, "short", "read r1 %s\n" % ("s" * 15), 0o600)
-        self.assert_refused(p, "16", ":1:", secret="s" * 15)
+        p = s.write_file(TOKENS.dir, "short", "read r1 %s\n" % (tok("s", 15)), 0o600)
+        self.assert_refused(p, "16", ":1:", secret=tok("s", 15))
         # Sixteen is enough.
-        p = s.write_file(TOKENS.dir, "sixteen", "read r1 %s\n" % ("s" * 16), 0o600)
+        p = s.write_file(TOKENS.dir, "sixteen", "read r1 %s\n" % (tok("s", 16)), 0o600)
         d = s.SecDaemon(["--tokens", p]).start()
         try:
             with d.client(timeout=10) as c:
-                self.assertEqual(c.call("auth", {"token": "s" * 16}), {"role": "read"})
+                self.assertEqual(c.call("auth", {"token": tok("s", 16)}), {"role": "read"})
         finally:
             d.stop()
 
+    def test_weak_token(self):
+        # Long enough but with fewer than 8 different characters.
+        p = s.write_file(TOKENS.dir, "weak", "read r1 %s\n" % ("ab" * 12), 0o600)
+        self.assert_refused(p, "weak", ":1:", secret="ab" * 12)
+
     def test_duplicate_name(self):
-        p = s.write_file(TOKENS.dir, "dup", "read same %s\nadmin same %s\n" % ("d" * 20, "e" * 20),
+        p = s.write_file(TOKENS.dir, "dup", "read same %s\nadmin same %s\n" % (tok("d", 20), tok("e", 20)),
                          0o600)
-        self.assert_refused(p, "duplicate", ":2:", secret="e" * 20)
+        self.assert_refused(p, "duplicate", ":2:", secret=tok("e", 20))
 
     def test_empty_missing_and_directory(self):
         p = s.write_file(TOKENS.dir, "empty", "# nothing here\n\n", 0o600)
@@ -565,12 +577,12 @@ class A6TokenFiles(AuthCase):
         self.assert_refused(sub, "not a regular file")
 
     def test_comments_and_blank_lines_are_fine(self):
-        text = "# comment\n\n   \nread r1 %s   # trailing comment\n" % ("c" * 20)
+        text = "# comment\n\n   \nread r1 %s   # trailing comment\n" % (tok("c", 20))
         p = s.write_file(TOKENS.dir, "comments", text, 0o600)
         d = s.SecDaemon(["--tokens", p]).start()
         try:
             with d.client(timeout=10) as c:
-                self.assertEqual(c.call("auth", {"token": "c" * 20}), {"role": "read"})
+                self.assertEqual(c.call("auth", {"token": tok("c", 20)}), {"role": "read"})
         finally:
             d.stop()
 

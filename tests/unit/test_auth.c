@@ -23,27 +23,27 @@ static void write_file(const char *text, mode_t mode) {
 
 static void test_good_file(void) {
     char err[256];
-    write_file("# dashboards\nread dash rrrrrrrrrrrrrrrr1\n\nwrite ana wwwwwwwwwwwwwwww2 # analyst\n"
-               "admin boss aaaaaaaaaaaaaaaa3\n", 0600);
+    write_file("# dashboards\nread dash r0a1b2c3d4e5f6g7h\n\nwrite ana w0a1b2c3d4e5f6g7h # analyst\n"
+               "admin boss a0b1c2d3e4f5g6h7i\n", 0600);
     tn_auth_t *a = tn_auth_load(path, err, sizeof err);
     CHECK(a != NULL);
     CHECK_EQ_INT(tn_auth_count(a), 3);
     const char *name;
-    CHECK_EQ_INT(tn_auth_check(a, "rrrrrrrrrrrrrrrr1", 17, &name), TN_ROLE_READ);
+    CHECK_EQ_INT(tn_auth_check(a, "r0a1b2c3d4e5f6g7h", 17, &name), TN_ROLE_READ);
     CHECK_EQ_STR(name, "dash");
-    CHECK_EQ_INT(tn_auth_check(a, "wwwwwwwwwwwwwwww2", 17, &name), TN_ROLE_WRITE);
-    CHECK_EQ_INT(tn_auth_check(a, "aaaaaaaaaaaaaaaa3", 17, &name), TN_ROLE_ADMIN);
+    CHECK_EQ_INT(tn_auth_check(a, "w0a1b2c3d4e5f6g7h", 17, &name), TN_ROLE_WRITE);
+    CHECK_EQ_INT(tn_auth_check(a, "a0b1c2d3e4f5g6h7i", 17, &name), TN_ROLE_ADMIN);
     CHECK_EQ_STR(name, "boss");
     /* Prefixes, extensions, empty, embedded NUL, over-long: all refused. */
-    CHECK_EQ_INT(tn_auth_check(a, "aaaaaaaaaaaaaaaa", 16, &name), TN_ROLE_NONE);
+    CHECK_EQ_INT(tn_auth_check(a, "a0b1c2d3e4f5g6h7", 16, &name), TN_ROLE_NONE);
     CHECK(name == NULL);
-    CHECK_EQ_INT(tn_auth_check(a, "aaaaaaaaaaaaaaaa3x", 18, &name), TN_ROLE_NONE);
+    CHECK_EQ_INT(tn_auth_check(a, "a0b1c2d3e4f5g6h7ix", 18, &name), TN_ROLE_NONE);
     CHECK_EQ_INT(tn_auth_check(a, "", 0, &name), TN_ROLE_NONE);
-    CHECK_EQ_INT(tn_auth_check(a, "aaaaaaaaaaaaaaaa3\0", 18, &name), TN_ROLE_NONE);
+    CHECK_EQ_INT(tn_auth_check(a, "a0b1c2d3e4f5g6h7i\0", 18, &name), TN_ROLE_NONE);
     char big[10000];
     memset(big, 'a', sizeof big);
     CHECK_EQ_INT(tn_auth_check(a, big, sizeof big, &name), TN_ROLE_NONE);
-    CHECK_EQ_INT(tn_auth_check(NULL, "aaaaaaaaaaaaaaaa3", 17, &name), TN_ROLE_NONE);
+    CHECK_EQ_INT(tn_auth_check(NULL, "a0b1c2d3e4f5g6h7i", 17, &name), TN_ROLE_NONE);
     tn_auth_free(a);
     CHECK_EQ_STR(tn_role_name(TN_ROLE_WRITE), "write");
     CHECK_EQ_STR(tn_role_name(TN_ROLE_NONE), "none");
@@ -62,16 +62,17 @@ static void refused(const char *text, mode_t mode, const char *why) {
 }
 
 static void test_bad_files(void) {
-    refused("read dash rrrrrrrrrrrrrrrr1\n", 0644, "group or others");
-    refused("read dash rrrrrrrrrrrrrrrr1\n", 0640, "group or others");
-    refused("reader dash rrrrrrrrrrrrrrrr1\n", 0600, "role must be");
+    refused("read dash r0a1b2c3d4e5f6g7h\n", 0644, "group or others");
+    refused("read dash r0a1b2c3d4e5f6g7h\n", 0640, "group or others");
+    refused("reader dash r0a1b2c3d4e5f6g7h\n", 0600, "role must be");
     refused("read dash short\n", 0600, "a token must have");
     refused("read dash\n", 0600, "expected 'role name token'");
-    refused("read dash rrrrrrrrrrrrrrrr1 extra\n", 0600, "expected 'role name token'");
-    refused("read dash rrrrrrrrrrrrrrrr1\nadmin dash aaaaaaaaaaaaaaaa3\n", 0600, "duplicate name");
+    refused("read dash r0a1b2c3d4e5f6g7h extra\n", 0600, "expected 'role name token'");
+    refused("read dash r0a1b2c3d4e5f6g7h\nadmin dash a0b1c2d3e4f5g6h7i\n", 0600, "duplicate name");
     refused("# nothing\n\n", 0600, "no tokens");
+    refused("read dash aaaaaaaaaaaaaaaaaaaa\n", 0600, "weak");
     /* A symlink to a good file is refused: the file itself must be ours. */
-    write_file("read dash rrrrrrrrrrrrrrrr1\n", 0600);
+    write_file("read dash r0a1b2c3d4e5f6g7h\n", 0600);
     char link[80], err[256];
     snprintf(link, sizeof link, "%s.link", path);
     unlink(link);
