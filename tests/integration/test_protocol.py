@@ -575,6 +575,64 @@ class Connections(ProtoCase):
             self.assertEqual(sorted(c.order), list(range(1, 21)))
         self.probe()
 
+    def test_client_that_does_not_read(self):
+        """20,000 pipelined requests, replies unread for a while: the server
+        holds back (it stops reading that client) without disturbing others,
+        and every request is answered exactly once when the client reads."""
+        n = 20000
+        buf = bytearray()
+        for i in range(1, n + 1):
+            buf += pack([0, i, "node.get", [{"id": "CN-430100"}]])
+        with MAIN.client(timeout=30) as c, MAIN.client(timeout=5) as other:
+            c.sock.setblocking(False)
+            sent = 0
+            t_end = time.monotonic() + 3
+            while sent < len(buf) and time.monotonic() < t_end:
+                try:
+                    sent += c.sock.send(buf[sent:sent + 65536])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            lat = []
+            for _ in range(20):
+                t0 = time.monotonic()
+                self.assertEqual(other.call("server.ping"), "pong")
+                lat.append(time.monotonic() - t0)
+            self.assertLess(max(lat), 0.5, "another client waited behind the flood")
+            c.sock.setblocking(True)
+            c.sock.settimeout(30)
+            if sent < len(buf):
+                c.send_bytes(bytes(buf[sent:]))
+            c.wait_responses(list(range(1, n + 1)), timeout=60)
+            c.drain(0.2)
+            self.assertEqual(len(c.order), n)
+            self.assertTrue(all(len(v) == 1 and v[0][0] is None for v in c.responses.values()))
+        self.probe()
+
+    def test_churn_and_resets_leak_nothing(self):
+        import socket as so
+        pid = MAIN.pid
+
+        def fds():
+            return len(os.listdir("/proc/%d/fd" % pid))
+        h.ping_ok(MAIN.port)
+        time.sleep(0.2)
+        fd0, (rss0, _) = fds(), h.proc_mem(pid)
+        for i in range(1000):
+            s = so.create_connection(("127.0.0.1", MAIN.port), timeout=5)
+            if i % 2:
+                s.sendall(pack([0, 1, "pair.list", [{"limit": 10000}]]))
+            if i % 4 == 1:
+                # RST instead of FIN, while the reply may be on its way.
+                s.setsockopt(so.SOL_SOCKET, so.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        self.probe()
+        deadline = time.monotonic() + 5
+        while fds() > fd0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rss1 = h.proc_mem(pid)[0]
+        self.assertLessEqual(fds(), fd0, "file descriptors leaked")
+        self.assertLess(rss1 - rss0, 8 * 1024, "VmRSS grew from %d to %d KiB" % (rss0, rss1))
+
     def test_partial_message_times_out(self):
         with h.Daemon(args=["--message-timeout", "500"]) as d:
             self.daemon = d
