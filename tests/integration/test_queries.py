@@ -443,6 +443,29 @@ class Coverage(Case):
             self.assertEqual((it["name"], it["pairs"], it["countries"], it["regions"]),
                              (REF.nodes[u]["name"], len(mine), len(ccs), len(regs)), u)
 
+    def test_pair_filters(self):
+        """A filtered-out pair does not exist for the call (section 5)."""
+        for f in ({"as_of": 2021, "min_confidence": "medium"}, {"as_of": 1995}, {"min_confidence": "high"}):
+            with self.subTest(**f):
+                pairs = REF.pairs_f(**f)
+                hc = REF.nodes[HOME]["country"]
+                hp = REF.home_pairs(pairs)
+                got = self.call("query.coverage", dict(f, by="country"))
+                self.assertEqual(got["total"]["pairs"], len(hp))
+                covered = {REF.country_of(o) for _, _, o in hp}
+                self.assertEqual(got["total"]["covered"], len(covered))
+                self.assertEqual({it["id"] for it in got["items"]}, covered)
+                gaps = self.call("query.gaps", dict(f, limit=1000))
+                self.assertEqual(sorted(x["id"] for x in gaps["uncovered"]),
+                                 sorted(c["id"] for c in REF.countries(exclude=hc) if c["id"] not in covered))
+                units = REF.units()
+                paired = {e for p in pairs for e in (p["a"], p["b"])}
+                self.assertEqual(sorted(x["id"] for x in gaps["idle_units"]), sorted(units - paired))
+                rec = self.call("query.recommend", dict(f, unit="CN-430100", top=30))
+                mine = {p["b"] if p["a"] == "CN-430100" else p["a"] for p in pairs
+                        if "CN-430100" in (p["a"], p["b"])}
+                self.assertFalse({it["id"] for it in rec["items"]} & mine)
+
     def test_bad_options(self):
         for opts in ({"by": "galaxy"}, {"kind": "rival"}, {"home": 5}):
             with self.subTest(**opts):
