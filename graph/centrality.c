@@ -178,6 +178,90 @@ static double finish(const copts_t *o, double x, igraph_integer_t n) {
     }
 }
 
+/* ---- scores memo ----
+ * The expensive part of a query is the metric; "top", "kind", "country"
+ * and "normalized" only shape the report. So the last few raw score
+ * vectors are kept, keyed by snapshot, metric options and pair filters: a
+ * planner who asks for the top 10, then the top 50, then only cities, pays
+ * for one betweenness. The memo holds a reference on its snapshot (so a
+ * key can never name a freed one) and is touched only by the igraph
+ * thread, the one thread that runs this query. */
+
+#define MEMO_SLOTS 4
+
+typedef struct memo {
+    tn_snap_t *snap;
+    copts_t o;
+    tn_filter_t f;
+    igraph_integer_t n;
+    int64_t *gv;
+    double *res;
+    igraph_integer_t *deg;
+} memo_t;
+
+static memo_t memo[MEMO_SLOTS];
+static unsigned memo_next;
+
+static int memo_same(const memo_t *m, const tn_snap_t *s, const copts_t *o, const tn_filter_t *f) {
+    return m->snap == s && m->o.metric == o->metric && m->o.full == o->full
+           && m->o.damping == o->damping && m->o.cutoff == o->cutoff && m->f.as_of == f->as_of
+           && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
+}
+
+static void memo_clear(memo_t *m) {
+    tn_snap_release(m->snap);
+    free(m->gv);
+    free(m->res);
+    free(m->deg);
+    memset(m, 0, sizeof *m);
+}
+
+/* Fill gv, res and deg from a matching entry: 1 if found. */
+static int memo_find(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f, int64_t *gv,
+                     igraph_integer_t *n, igraph_vector_t *res, igraph_vector_int_t *deg) {
+    for (int i = 0; i < MEMO_SLOTS; i++) {
+        const memo_t *m = &memo[i];
+        if (m->snap == NULL || !memo_same(m, s, o, f))
+            continue;
+        if (igraph_vector_resize(res, m->n) != IGRAPH_SUCCESS
+            || igraph_vector_int_resize(deg, m->n) != IGRAPH_SUCCESS)
+            return 0;
+        for (igraph_integer_t k = 0; k < m->n; k++) {
+            gv[k] = m->gv[k];
+            VECTOR(*res)[k] = m->res[k];
+            VECTOR(*deg)[k] = m->deg[k];
+        }
+        *n = m->n;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keep a computed vector (best effort: out of memory just skips it). */
+static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
+                      const int64_t *gv, igraph_integer_t n, const igraph_vector_t *res,
+                      const igraph_vector_int_t *deg) {
+    memo_t *m = &memo[memo_next++ % MEMO_SLOTS];
+    memo_clear(m);
+    size_t k = n > 0 ? (size_t) n : 1;
+    m->gv = malloc(k * sizeof *m->gv);
+    m->res = malloc(k * sizeof *m->res);
+    m->deg = malloc(k * sizeof *m->deg);
+    if (m->gv == NULL || m->res == NULL || m->deg == NULL) {
+        memo_clear(m);
+        return;
+    }
+    for (igraph_integer_t i = 0; i < n; i++) {
+        m->gv[i] = gv[i];
+        m->res[i] = VECTOR(*res)[i];
+        m->deg[i] = VECTOR(*deg)[i];
+    }
+    m->n = n;
+    m->o = *o;
+    m->f = *f;
+    m->snap = tn_snap_retain((tn_snap_t *) s);
+}
+
 /* query.centrality (options in the table of query.c). */
 tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
                           tn_val_t *out, tn_error_t *err) {
@@ -237,21 +321,24 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
     if (igraph_vector_init(&res, 0) != IGRAPH_SUCCESS)
         goto oom;
     have_res = 1;
-    if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
-        goto oom;
-    /* Our own check of every vertex id before igraph sees it. */
-    for (igraph_integer_t i = 0; i < igraph_vector_int_size(&edges); i++) {
-        if (VECTOR(edges)[i] < 0 || VECTOR(edges)[i] >= n) {
-            rc = tn_error_set(err, TN_ERR_INTERNAL, "bad vertex id in the edge list");
-            goto done;
+    if (!memo_find(s, &o, &f, gv, &n, &res, &deg)) {
+        if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
+            goto oom;
+        /* Our own check of every vertex id before igraph sees it. */
+        for (igraph_integer_t i = 0; i < igraph_vector_int_size(&edges); i++) {
+            if (VECTOR(edges)[i] < 0 || VECTOR(edges)[i] >= n) {
+                rc = tn_error_set(err, TN_ERR_INTERNAL, "bad vertex id in the edge list");
+                goto done;
+            }
         }
-    }
-    if (n > 0) {
-        igraph_error_t ie = compute(n, &edges, &o, &res, &deg);
-        if (ie != IGRAPH_SUCCESS) {
-            rc = tn_igraph_fail(ie, err);
-            goto done;
+        if (n > 0) {
+            igraph_error_t ie = compute(n, &edges, &o, &res, &deg);
+            if (ie != IGRAPH_SUCCESS) {
+                rc = tn_igraph_fail(ie, err);
+                goto done;
+            }
         }
+        memo_keep(s, &o, &f, gv, n, &res, &deg);
     }
 
     /* Rank the reported vertices (kind / country filter the report only). */
