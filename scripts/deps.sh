@@ -2,6 +2,8 @@
 # Install the Debian 12 packages twinnet needs, if any is missing.
 # Build: cmake, gcc, pkg-config, libigraph-dev, libevent-dev, libmsgpack-dev.
 # Tests: python3 (Debian's /usr/bin/python3) with msgpack, networkx, igraph.
+# Interop tests (docs/interop.md): python3-pynvim (without its recommended
+# neovim), Node with npm, and tests/interop/node_modules from its lockfile.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libigraph-dev libevent-dev libmsgpack-dev
       python3 python3-msgpack python3-networkx python3-igraph)
@@ -12,10 +14,41 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Interop clients, installed without recommends (pynvim would pull in neovim).
+# Node may come from outside Debian (the machine image has it): only install
+# Debian's nodejs / npm when the commands are missing.
+interop_pkgs=(python3-pynvim)
+command -v node >/dev/null 2>&1 || interop_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || interop_pkgs+=(npm)
+interop_missing=()
+for p in "${interop_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || interop_missing+=("$p")
+done
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+if [ ${#missing[@]} -gt 0 ] || [ ${#interop_missing[@]} -gt 0 ]; then
+  "${sudo_cmd[@]}" apt-get update -qq
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "twinnet: installing missing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+if [ ${#interop_missing[@]} -gt 0 ]; then
+  echo "twinnet: installing missing Debian packages: ${interop_missing[*]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${interop_missing[@]}"
+fi
+
+# Node packages of the interop test, exactly as locked; again only when
+# node_modules is missing or package.json / package-lock.json changed since
+# the last install (a stamp file inside node_modules records their hash).
+interop_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+if [ -f "$interop_dir/package-lock.json" ]; then
+  want=$(cat "$interop_dir/package.json" "$interop_dir/package-lock.json" | sha256sum | cut -d' ' -f1)
+  stamp="$interop_dir/node_modules/.twinnet-lock-sha256"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "twinnet: installing tests/interop Node packages (npm ci)"
+    (cd "$interop_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$want" > "$stamp"
+  fi
 fi
