@@ -111,6 +111,16 @@ typedef struct vctx {
 static int fail(vctx_t *vc, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Out of memory is the server's failure, not the record's: it is reported
+ * as internal even when field problems were found before it. */
+static int oom(vctx_t *vc) {
+    vc->failed = 1;
+    tn_error_set(vc->err, TN_ERR_INTERNAL, "out of memory");
+    if (vc->err)
+        vc->err->code = TN_ERR_INTERNAL;
+    return -1;
+}
+
 static int fail(vctx_t *vc, const char *field, const char *fmt, ...) {
     char reason[200];
     va_list ap;
@@ -152,11 +162,8 @@ static int get_str(vctx_t *vc, const tn_val_t *v, const char *key, size_t max, i
     if (!tn_utf8_valid(f->u.s.p, f->u.s.len, 0))
         return fail(vc, key, "must be UTF-8 without control characters");
     *out = strdup(f->u.s.p);
-    if (*out == NULL) {
-        tn_error_set(vc->err, TN_ERR_INTERNAL, "out of memory");
-        vc->failed = 1;
-        return -1;
-    }
+    if (*out == NULL)
+        return oom(vc);
     return 0;
 }
 
@@ -273,7 +280,7 @@ tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn
         else if (tags->u.a.n > TN_TAGS_MAX)
             fail(&vc, "tags", "has more than %d tags", TN_TAGS_MAX);
         else if (tags->u.a.n > 0 && (n->tags = calloc(tags->u.a.n, sizeof *n->tags)) == NULL)
-            fail(&vc, "tags", "out of memory");
+            oom(&vc);
         else
             for (size_t i = 0; i < tags->u.a.n; i++) {
                 const tn_val_t *t = &tags->u.a.items[i];
@@ -284,7 +291,7 @@ tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn
                     break;
                 }
                 if ((n->tags[n->ntags] = strdup(t->u.s.p)) == NULL) {
-                    fail(&vc, "tags", "out of memory");
+                    oom(&vc);
                     break;
                 }
                 n->ntags++;
@@ -413,7 +420,7 @@ tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn
             else if (since->u.s.len == 4)
                 p->since_year = year;          /* "2019" is the same fact as 2019 */
             else if ((p->since = strdup(since->u.s.p)) == NULL)
-                fail(&vc, "since", "out of memory");
+                oom(&vc);
             else
                 p->since_year = year;
         } else if (tn_val_as_int(since, &y)) {
@@ -426,7 +433,7 @@ tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn
         }
     }
     if (!vc.failed && (p->key = tn_pair_key(p->a, p->b)) == NULL)
-        fail(&vc, "pair", "out of memory");
+        oom(&vc);
     if (vc.failed) {
         pair_free(p);
         return err && err->code != TN_OK ? err->code : TN_ERR_INVALID_PARAMS;

@@ -217,6 +217,8 @@ static char *path_of(const char *dir, const char *name) {
     char *p = malloc(n);
     if (p)
         snprintf(p, n, "%s/%s", dir, name);
+    else
+        errno = ENOMEM;             /* callers report strerror(errno) */
     return p;
 }
 
@@ -391,6 +393,14 @@ static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_
                (unsigned long long) *end);
         if (truncate(path, (off_t) *end) != 0)
             rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
+    } else if (*end != len && err->code == TN_ERR_INTERNAL) {
+        /* The record was fine; we ran out of memory applying it. Say so,
+         * rather than call an intact file corrupt. */
+        char inner[256];
+        snprintf(inner, sizeof inner, "%s", err->message);
+        tn_error_clear(err);
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "loading %s stopped at offset %llu: %s", path,
+                          (unsigned long long) *end, inner);
     } else if (*end != len) {
         char inner[256];
         snprintf(inner, sizeof inner, "%s", err->message);

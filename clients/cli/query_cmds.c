@@ -205,6 +205,7 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
         const char *a = argv[i];
         if (tn_cli_is_help(a)) {
             tn_cli_show_usage(stdout, c, is_call);
+            tn_val_free(&opts);
             return 0;
         }
         if (tn_cli_take_global(argc, argv, &i, g, c, is_call))
@@ -238,8 +239,10 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
         if (c->pos_key) {
             if (npos < 1)
                 tn_cli_bad_args(c, 0, "%s needs %s", c->name, c->pos_meta);
-            if (tn_map_add_str(&opts, c->pos_key, pos[0]) != 0)
+            if (tn_map_add_str(&opts, c->pos_key, pos[0]) != 0) {
+                tn_val_free(&opts);
                 return TN_EXIT_SERVER;
+            }
         }
         if (strcmp(c->name, "centrality") == 0 && tn_map_get(&opts, "metric") == NULL)
             tn_cli_bad_args(c, 0, "centrality needs --metric");
