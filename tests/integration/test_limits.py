@@ -639,9 +639,11 @@ class Queries(LimitCase):
         cls.daemon.stop()
 
     def slow(self, deadline_ms):
-        Queries.top += 1              # a fresh key: never a cache hit
+        # A fresh key: never a cache hit; a fresh as_of (later than every
+        # pair, so the same graph): never a centrality score-memo hit.
+        Queries.top += 1
         return {"metric": "betweenness", "graph": "full", "top": Queries.top,
-                "deadline_ms": deadline_ms}
+                "as_of": 9999 - Queries.top % 5000, "deadline_ms": deadline_ms}
 
     def test_q1_deadline_while_probe_pings(self):
         d = self.daemon
