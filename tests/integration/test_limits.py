@@ -250,7 +250,7 @@ class SlowSenders(LimitCase):
         self.assertLess(elapsed, 5.0)
         codes = s.error_frames(got)
         self.assertIn("parse_error", codes)
-        self.assertLess(rss1 - rss0, 8 << 10)
+        self.assertLess(rss1 - rss0, h.rss_allowance_kib(8 << 10))
 
     def test_p12_desync_flood_legal_length_never_completes(self):
         # A legal declared str32 (1 MiB) whose body trickles in at ~200 KiB/s:
@@ -265,7 +265,7 @@ class SlowSenders(LimitCase):
         self.assertLess(elapsed, 3.0)
         self.assertLess(sent, 1 << 20)
         self.assertEqual(s.error_frames(got)[-1], "timeout")
-        self.assertLess(rss1 - rss0, 8 << 10)
+        self.assertLess(rss1 - rss0, h.rss_allowance_kib(8 << 10))
 
     def test_p12_flood_of_tiny_messages_is_bounded(self):
         # 0xc0 (nil) is a whole message that is not a request: each gets an
@@ -276,7 +276,7 @@ class SlowSenders(LimitCase):
         note("P12 nil flood: %d bytes accepted in %.2f s, closed %s, dRSS %d KiB",
              sent, elapsed, closed, rss1 - rss0)
         self.assertLess(sent, 64 << 20, "the server kept reading a client that never reads")
-        self.assertLess(rss1 - rss0, 128 << 10)
+        self.assertLess(rss1 - rss0, h.rss_allowance_kib(128 << 10))
 
 
 # ---- P13: pipelining without reading; P14: RST; P15: half-close ----
@@ -352,7 +352,7 @@ class Pipelining(LimitCase):
         # reading (backpressure) long before serving them all.
         self.assertLess(served, n // 2, "the server kept reading a client that does not read")
         self.assertLess(p99, 0.1, "another client's ping p99 while one client pipelines")
-        self.assertLess(rss_max - rss0, 64 << 10, "server RSS grew by more than 64 MiB")
+        self.assertLess(rss_max - rss0, h.rss_allowance_kib(64 << 10), "server RSS grew by more than 64 MiB")
         self.assertTrue(done.is_set(), "the pipelining writer was never unblocked")
         if not disconnected:
             self.assertEqual(len(seen), n, "answers missing")
@@ -377,7 +377,7 @@ class Pipelining(LimitCase):
         note("P14: 200 RSTs mid-reply: fds %d -> %d, RSS %d -> %d KiB", fd0, fd1, rss0, rss1)
         self.assertTrue(d.alive())
         self.assertTrue(ok, "fd count %d did not come back to %d" % (fd1, fd0))
-        self.assertLess(rss1 - rss0, 16 << 10)
+        self.assertLess(rss1 - rss0, h.rss_allowance_kib(16 << 10))
 
     def test_p15_half_close_after_requests(self):
         sock = raw(MAIN.port)
@@ -568,7 +568,7 @@ class Churn(LimitCase):
         note("C3: 2000 connect+close in %.1f s: fds %d -> %d, RSS %d -> %d KiB (%+d)",
              churn_s, fd0, fd1, rss0, rss1, rss1 - rss0)
         self.assertTrue(ok, "fd leak: %d -> %d" % (fd0, fd1))
-        self.assertLess(rss1 - rss0, 4 << 10, "RSS grew by more than 4 MiB")
+        self.assertLess(rss1 - rss0, h.rss_allowance_kib(4 << 10), "RSS grew by more than 4 MiB")
 
 
 class Idle(LimitCase):
