@@ -59,63 +59,12 @@ def write_file(directory, name, text, mode):
 
 # ---- daemons ----
 
-def die_with_parent():
-    """In the child before exec: SIGTERM when the test process goes away
-    (Linux prctl PR_SET_PDEATHSIG), so a killed test leaves no daemon."""
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+die_with_parent = h._die_with_parent   # one definition, in tnharness
 
 
 class SecDaemon(h.Daemon):
-    """tnharness.Daemon with a preexec_fn (resource limits) and a listen
-    address of our choosing (loopback unless a test says otherwise)."""
-
-    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0"):
-        super().__init__(args, empty)
-        self.preexec_fn = preexec_fn
-        self.listen = listen
-
-    def start(self, timeout=20.0):
-        self.tmp = tempfile.mkdtemp(prefix="tnsec-d-")
-        port_file = os.path.join(self.tmp, "port")
-        self.stderr_path = os.path.join(self.tmp, "stderr.log")
-        cmd = [h.daemon_path(), "--listen", self.listen, "--port-file", port_file]
-        if self.empty:
-            cmd.append("--empty")
-        cmd += self.args
-        self._stderr = open(self.stderr_path, "wb")
-        extra = self.preexec_fn
-
-        def preexec():
-            die_with_parent()
-            if extra is not None:
-                extra()
-
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr, preexec_fn=preexec)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("twinnetd exited early with %s: %s"
-                                   % (self.proc.returncode, self.log()))
-            try:
-                with open(port_file) as f:
-                    text = f.read().strip()
-                if text:
-                    self.port = int(text)
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=2):
-                        pass
-                    return self
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.02)
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        raise RuntimeError("twinnetd did not start within %.0f s: %s" % (timeout, self.log()))
+    """tnharness.Daemon, named for the security tests (a preexec_fn for
+    resource limits and a listen address are tnharness options)."""
 
 
 def run_refused(args, timeout=10.0):

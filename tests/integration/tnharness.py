@@ -83,9 +83,11 @@ class RpcError(Exception):
 class Daemon:
     """One twinnetd process. Use as a context manager or call start/stop."""
 
-    def __init__(self, args=(), empty=False):
+    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0"):
         self.args = list(args)
         self.empty = empty
+        self.preexec_fn = preexec_fn      # extra set-up in the child (e.g. rlimits)
+        self.listen = listen              # loopback unless a test says otherwise
         self.proc = None
         self.port = None
         self.tmp = None
@@ -95,13 +97,20 @@ class Daemon:
         self.tmp = tempfile.mkdtemp(prefix="tnit-")
         port_file = os.path.join(self.tmp, "port")
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
-        cmd = [daemon_path(), "--listen", "127.0.0.1:0", "--port-file", port_file]
+        cmd = [daemon_path(), "--listen", self.listen, "--port-file", port_file]
         if self.empty:
             cmd.append("--empty")
         cmd += self.args
         self._stderr = open(self.stderr_path, "wb")
+        extra = self.preexec_fn
+
+        def preexec():
+            _die_with_parent()
+            if extra is not None:
+                extra()
+
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr, preexec_fn=_die_with_parent)
+                                     stderr=self._stderr, preexec_fn=preexec)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
