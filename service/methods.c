@@ -541,14 +541,16 @@ void tn_methods_progress_tick(tn_server_t *srv) {
 static void after_answer(tn_server_t *srv, tn_conn_t *c, uint64_t id) {
     if (tn_conn_find(srv, id) != c || c->closing)
         return;
-    if (c->eof && c->jobs_in_flight == 0) {
-        tn_conn_close_after_flush(c);
-        return;
-    }
     if (c->throttled && c->jobs_in_flight < srv->cfg.max_inflight) {
+        /* Requests still buffered are served before a half-closed
+         * client is let go. */
         c->throttled = 0;
         tn_conn_resume(c);
+        if (tn_conn_find(srv, id) != c || c->closing)
+            return;
     }
+    if (c->eof && c->jobs_in_flight == 0 && !c->throttled)
+        tn_conn_close_after_flush(c);
 }
 
 void tn_methods_job_done(tn_job_t *job, void *arg) {

@@ -575,6 +575,20 @@ class Connections(ProtoCase):
             self.assertEqual(sorted(c.order), list(range(1, 21)))
         self.probe()
 
+    def test_half_close_after_more_requests_than_the_server_reads_at_once(self):
+        # 1,000 pipelined requests are more than the 64 answers a client may
+        # be owed before the server stops reading it: every one must still
+        # be answered after the half-close, then the connection closed.
+        import socket as so
+        with MAIN.client() as c:
+            data = b"".join(h.pack([0, i, "node.get", [{"id": "CN-430100"}]])
+                            for i in range(1, 1001))
+            c.send_bytes(data + b"\x94\x00")          # and half a message
+            c.sock.shutdown(so.SHUT_WR)
+            self.assertTrue(c.read_all_until_close(20.0), "not closed after the half-close")
+            self.assertEqual(sorted(c.order), list(range(1, 1001)))
+        self.probe()
+
     def test_client_that_does_not_read(self):
         """20,000 pipelined requests, replies unread for a while: the server
         holds back (it stops reading that client) without disturbing others,
