@@ -31,6 +31,11 @@ static void usage(FILE *out) {
             "  --max-request-bytes N     default 8388608 (8 MiB)\n"
             "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
             "  --max-queued N            queued jobs per worker before 'busy', default 1024\n"
+            "  --max-inflight N          answers one client may be owed before the server stops\n"
+            "                            reading it (pipelining backpressure), default 64\n"
+            "  --output-soft N           unsent reply bytes above which a client is not read, 4 MiB\n"
+            "  --output-hard N           unsent reply bytes above which it is disconnected, 64 MiB\n"
+            "  --auth-timeout S          with --tokens: seconds to authenticate, default 10\n"
             "  --port-file FILE          write the bound port to FILE once listening\n"
             "  --log-level LEVEL         debug, info (default), warn, error\n"
             "  --version, --help\n");
@@ -150,6 +155,24 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "twinnetd: unknown log level '%s'\n", v);
                 return 2;
             }
+        } else if (strcmp(a, "--max-inflight") == 0 || strcmp(a, "--output-soft") == 0
+                   || strcmp(a, "--output-hard") == 0 || strcmp(a, "--auth-timeout") == 0) {
+            NEED_VALUE();
+            if (parse_size(v, &n) != 0 || n == 0 || n > ((size_t) 1 << 40)) {
+                fprintf(stderr, "twinnetd: %s wants a positive integer, got '%s'\n", a, v);
+                return 2;
+            }
+            if (strcmp(a, "--max-inflight") == 0)
+                cfg.max_inflight = n;
+            else if (strcmp(a, "--output-soft") == 0)
+                cfg.out_soft = n;
+            else if (strcmp(a, "--output-hard") == 0)
+                cfg.out_hard = n;
+            else if (n > 86400) {
+                fprintf(stderr, "twinnetd: --auth-timeout is at most 86400 seconds\n");
+                return 2;
+            } else
+                cfg.auth_timeout_s = (int) n;
         } else if (strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-request-bytes") == 0
                    || strcmp(a, "--max-depth") == 0 || strcmp(a, "--max-queued") == 0) {
             NEED_VALUE();
@@ -174,6 +197,11 @@ int main(int argc, char **argv) {
             return 2;
         }
 #undef NEED_VALUE
+    }
+    if (cfg.out_soft >= cfg.out_hard) {
+        fprintf(stderr, "twinnetd: --output-soft (%zu) must be below --output-hard (%zu)\n",
+                cfg.out_soft, cfg.out_hard);
+        return 2;
     }
     if (tokens) {
         char aerr[512];
