@@ -178,6 +178,127 @@ static double finish(const copts_t *o, double x, igraph_integer_t n) {
     }
 }
 
+/* Rank the reported vertices (kind / country filter the report, not the
+ * graph) and build the result. scores[i] and deg[i] belong to graph vertex
+ * i, which is snapshot vertex gv[i]. 0, or -1 on out-of-memory. */
+static int emit(const tn_snap_t *s, const copts_t *o, int graph, int kind, const char *country,
+                int64_t top, const int64_t *gv, int64_t n, const double *scores,
+                const int64_t *deg, scored_t *rank, tn_val_t *out) {
+    size_t nr = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t v = gv[i];
+        const tn_node_t *nd = s->nodes[v];
+        if (kind >= 0 && (int) nd->kind != kind)
+            continue;
+        if (country != NULL && !tn_q_eq_nocase(tn_q_country(s, v), country))
+            continue;
+        if (o->metric == M_CONSTRAINT && deg[i] == 0)
+            continue;               /* section 5: degree-0 vertices are left out */
+        rank[nr].score = finish(o, scores[i], (igraph_integer_t) n);
+        rank[nr].v = v;
+        nr++;
+    }
+    qsort(rank, nr, sizeof *rank, cmp_scored);
+    if ((int64_t) nr > top)
+        nr = (size_t) top;
+
+    tn_val_t items = TN_VAL_NIL;
+    int bad = tn_q_result_begin(out, s);
+    bad |= tn_map_add_str(out, "metric", metric_names[o->metric]);
+    bad |= tn_map_add_str(out, "graph", graph_names[graph]);
+    bad |= tn_val_set_arr(&items, nr);
+    for (size_t i = 0; i < nr && !bad; i++) {
+        tn_val_t it = TN_VAL_NIL;
+        const tn_node_t *nd = s->nodes[rank[i].v];
+        bad |= tn_val_set_map(&it, 3);
+        bad |= tn_map_add_str(&it, "id", nd->id);
+        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_map_add_float(&it, "score", rank[i].score);
+        bad |= tn_arr_push_take(&items, &it);
+    }
+    bad |= tn_map_add_take(out, "items", &items);
+    return bad ? -1 : 0;
+}
+
+typedef struct edge {
+    int64_t a, b;
+} edge_t;
+
+static int cmp_edge(const void *x, const void *y) {
+    const edge_t *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Degree without igraph: the same vertices and edges as build_edges, made
+ * simple (a repeated edge counts once, a loop not at all). Touching no
+ * igraph state, it may run on any thread, so the service answers degree
+ * queries (what dashboards ask for) on its plain-C worker, never behind a
+ * long betweenness on the igraph thread. */
+static tn_code_t degree_plain(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
+                              int graph, int kind, const char *country, int64_t top,
+                              tn_val_t *out, tn_error_t *err) {
+    size_t k = s->nnodes ? s->nnodes : 1;
+    int64_t *gv = malloc(k * sizeof *gv), *of = malloc(k * sizeof *of);
+    int64_t *deg = calloc(k, sizeof *deg);
+    double *score = malloc(k * sizeof *score);
+    scored_t *rank = malloc(k * sizeof *rank);
+    edge_t *e = malloc((s->npairs + s->nnodes + 1) * sizeof *e);
+    tn_code_t rc = TN_OK;
+    if (!gv || !of || !deg || !score || !rank || !e) {
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    int64_t n = 0;
+    size_t ne = 0;
+    for (size_t v = 0; v < s->nnodes; v++) {
+        of[v] = -1;
+        if (o->full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
+            of[v] = n;
+            gv[n++] = (int64_t) v;
+        }
+    }
+    for (size_t p = 0; p < s->npairs; p++) {
+        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
+        if (tn_filter_keep(f, s->pairs[p]) && a >= 0 && b >= 0)
+            e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };
+    }
+    for (size_t v = 0; o->full && v < s->nnodes; v++) {
+        const tn_node_t *nd = s->nodes[v];
+        int64_t to = -1;
+        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
+            to = tn_snap_find(s, nd->parent);
+        if (nd->kind != TN_NODE_COUNTRY && to < 0)
+            to = s->country_of[v];
+        if (to < 0 || to == (int64_t) v)
+            continue;
+        int64_t a = of[v], b = of[to];
+        e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };
+    }
+    qsort(e, ne, sizeof *e, cmp_edge);
+    for (size_t i = 0; i < ne; i++) {
+        if (e[i].a == e[i].b || (i > 0 && e[i].a == e[i - 1].a && e[i].b == e[i - 1].b))
+            continue;
+        deg[e[i].a]++;
+        deg[e[i].b]++;
+    }
+    for (int64_t i = 0; i < n; i++)
+        score[i] = (double) deg[i];
+    if (emit(s, o, graph, kind, country, top, gv, n, score, deg, rank, out) != 0)
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+done:
+    if (rc != TN_OK)
+        tn_val_free(out);
+    free(gv);
+    free(of);
+    free(deg);
+    free(score);
+    free(rank);
+    free(e);
+    return rc;
+}
+
 /* ---- scores memo ----
  * The expensive part of a query is the metric; "top", "kind", "country"
  * and "normalized" only shape the report. So the last few raw score
@@ -299,6 +420,8 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
                             "option 'cutoff' applies only to betweenness, closeness and harmonic");
     if (tn_query_should_stop(ctx))
         return tn_query_stopped(ctx, err);
+    if (o.metric == M_DEGREE)
+        return degree_plain(s, &o, &f, graph, kind, country, top, out, err);
 
     size_t k = s->nnodes ? s->nnodes : 1;
     int64_t *gv = malloc(k * sizeof *gv), *of = malloc(k * sizeof *of);
@@ -341,40 +464,8 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
         memo_keep(s, &o, &f, gv, n, &res, &deg);
     }
 
-    /* Rank the reported vertices (kind / country filter the report only). */
-    size_t nr = 0;
-    for (igraph_integer_t i = 0; i < n; i++) {
-        int64_t v = gv[i];
-        const tn_node_t *nd = s->nodes[v];
-        if (kind >= 0 && (int) nd->kind != kind)
-            continue;
-        if (country != NULL && !tn_q_eq_nocase(tn_q_country(s, v), country))
-            continue;
-        if (o.metric == M_CONSTRAINT && VECTOR(deg)[i] == 0)
-            continue;               /* section 5: degree-0 vertices are left out */
-        rank[nr].score = finish(&o, VECTOR(res)[i], n);
-        rank[nr].v = v;
-        nr++;
-    }
-    qsort(rank, nr, sizeof *rank, cmp_scored);
-    if ((int64_t) nr > top)
-        nr = (size_t) top;
-
-    tn_val_t items = TN_VAL_NIL;
-    int bad = tn_q_result_begin(out, s);
-    bad |= tn_map_add_str(out, "metric", metric_names[o.metric]);
-    bad |= tn_map_add_str(out, "graph", graph_names[graph]);
-    bad |= tn_val_set_arr(&items, nr);
-    for (size_t i = 0; i < nr && !bad; i++) {
-        tn_val_t it = TN_VAL_NIL;
-        const tn_node_t *nd = s->nodes[rank[i].v];
-        bad |= tn_val_set_map(&it, 3);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
-        bad |= tn_map_add_float(&it, "score", rank[i].score);
-        bad |= tn_arr_push_take(&items, &it);
-    }
-    bad |= tn_map_add_take(out, "items", &items);
+    int bad = emit(s, &o, graph, kind, country, top, gv, (int64_t) n, VECTOR(res), VECTOR(deg),
+                   rank, out);
     if (bad)
         goto oom;
     goto done;

@@ -74,10 +74,12 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     pthread_mutex_unlock(&jobs->snap_lock);
     if (job->rc != TN_OK)
         return;
-    if (job->def->uses_igraph)
+    /* Only the igraph thread may touch igraph's global handlers. */
+    int igraph_thread = job->queue == TN_QUEUE_IGRAPH;
+    if (igraph_thread)
         tn_igraph_begin(&ctx);
     job->rc = job->def->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
-    if (job->def->uses_igraph)
+    if (igraph_thread)
         tn_igraph_end();
     if (job->rc != TN_OK)
         tn_val_free(&job->result);

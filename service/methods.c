@@ -490,6 +490,12 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
     job->method = def->name;
     job->def = def;
     job->queue = def->uses_igraph ? TN_QUEUE_IGRAPH : TN_QUEUE_LIGHT;
+    /* Degree is computed without igraph (graph/centrality.c), so the
+     * dashboards' favourite never waits behind a planner's betweenness. */
+    const char *metric = tn_val_str(tn_map_get(opts, "metric"));
+    if (job->queue == TN_QUEUE_IGRAPH && strcmp(def->name, "query.centrality") == 0 && metric
+        && strcmp(metric, "degree") == 0)
+        job->queue = TN_QUEUE_LIGHT;
     job->snap = tn_snap_retain(srv->snap);
     job->cache_key = key;
     job->want_progress = progress;
