@@ -258,14 +258,6 @@ int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job) {
     return found;
 }
 
-size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue) {
-    queue_t *q = (queue_t *) &jobs->q[queue];
-    pthread_mutex_lock(&q->lock);
-    size_t n = q->n;
-    pthread_mutex_unlock(&q->lock);
-    return n;
-}
-
 void tn_jobs_stop(tn_jobs_t *jobs) {
     if (jobs == NULL)
         return;

@@ -89,9 +89,6 @@ int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job);
  * done. */
 int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job);
 
-/* Jobs waiting or running on each queue. */
-size_t tn_jobs_pending(const tn_jobs_t *jobs, int queue);
-
 /* Stop the workers (after the current jobs) and free what is left. */
 void tn_jobs_stop(tn_jobs_t *jobs);
 

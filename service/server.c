@@ -230,10 +230,6 @@ int tn_server_run(tn_server_t *srv) {
     return event_base_dispatch(srv->base) < 0 ? -1 : 0;
 }
 
-void tn_server_stop(tn_server_t *srv) {
-    event_base_loopexit(srv->base, NULL);
-}
-
 void tn_server_free(tn_server_t *srv) {
     if (srv == NULL)
         return;

@@ -49,11 +49,8 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
 /* The port actually bound (useful with port 0). */
 int tn_server_port(const tn_server_t *srv);
 
-/* Serve until SIGINT/SIGTERM or tn_server_stop. 0 on a clean stop. */
+/* Serve until SIGINT or SIGTERM. 0 on a clean stop. */
 int tn_server_run(tn_server_t *srv);
-
-/* Ask the loop to finish (thread-safe). */
-void tn_server_stop(tn_server_t *srv);
 
 void tn_server_free(tn_server_t *srv);
 

@@ -21,20 +21,12 @@ import tempfile
 import time
 import zlib
 
-from tnharness import RawClient, daemon_path, source_dir  # noqa: F401  (re-exported)
+from tnharness import RawClient, cli_path, daemon_path, source_dir  # noqa: F401  (re-exported)
 
 HDR = 16
 MAGIC = b"TNR1"
 
 
-def cli_path():
-    p = os.environ.get("TWINNET_CLI")
-    if p:
-        return p
-    for cand in ("/tmp/build-dur/clients/twinnet", "/tmp/build/clients/twinnet"):
-        if os.path.exists(cand):
-            return cand
-    raise RuntimeError("set TWINNET_CLI to the twinnet binary")
 
 
 class DataDaemon:

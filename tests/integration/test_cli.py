@@ -18,14 +18,6 @@ MAIN = None
 RAW = None
 
 
-def cli_path():
-    p = os.environ.get("TWINNET_CLI")
-    if p:
-        return p
-    for cand in ("/tmp/build-it/clients/twinnet", "/tmp/build/clients/twinnet"):
-        if os.path.exists(cand):
-            return cand
-    raise RuntimeError("set TWINNET_CLI to the twinnet binary")
 
 
 def setUpModule():
@@ -44,7 +36,7 @@ def run(*args, port=None, env=None, timeout=60):
     e.pop("TWINNET_TOKEN", None)
     if env:
         e.update(env)
-    cmd = [cli_path(), "--port", str(port if port is not None else MAIN.port)] + list(args)
+    cmd = [h.cli_path(), "--port", str(port if port is not None else MAIN.port)] + list(args)
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=e, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")

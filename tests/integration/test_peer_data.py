@@ -30,7 +30,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from tnharness import Daemon, source_dir  # noqa: E402
+from tnharness import Daemon, cli_path, source_dir  # noqa: E402
 
 SRC = source_dir()
 sys.path.insert(0, os.path.join(SRC, "clients", "python"))
@@ -50,14 +50,6 @@ IMPORT_BOUND_S = 120.0       # the world file (24k pairs) takes about 1 s on a d
 CONVERT_BOUND_S = 60.0
 
 
-def cli_path():
-    p = os.environ.get("TWINNET_CLI")
-    if p:
-        return p
-    for cand in ("/tmp/build-it/clients/twinnet", "/tmp/build/clients/twinnet"):
-        if os.path.exists(cand):
-            return cand
-    raise RuntimeError("set TWINNET_CLI to the twinnet binary")
 
 
 def read_csv(path):

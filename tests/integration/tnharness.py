@@ -50,15 +50,24 @@ def _die_with_parent():
         pass
 
 
-def daemon_path():
-    p = os.environ.get("TWINNETD")
+def _binary(env, rel):
+    """The binary named by $env, else a build directory's (manual runs)."""
+    p = os.environ.get(env)
     if p:
         return p
-    # Manual runs: the build directory the README suggests.
-    for cand in ("/tmp/build-it/service/twinnetd", "/tmp/build/service/twinnetd"):
+    for build in ("/tmp/build-it", "/tmp/build"):
+        cand = os.path.join(build, rel)
         if os.path.exists(cand):
             return cand
-    raise RuntimeError("set TWINNETD to the twinnetd binary")
+    raise RuntimeError("set %s to the %s binary" % (env, os.path.basename(rel)))
+
+
+def daemon_path():
+    return _binary("TWINNETD", "service/twinnetd")
+
+
+def cli_path():
+    return _binary("TWINNET_CLI", "clients/twinnet")
 
 
 def source_dir():
