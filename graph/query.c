@@ -30,8 +30,10 @@ static const char *const p_gaps[] = {
     "home", "region", "subregion", "tag", "limit", "kind", "as_of", "min_confidence",
     "deadline_ms", "progress", NULL };
 static const char *const p_recommend[] = {
-    "unit", "top", "country", "region", "as_of", "min_confidence", "deadline_ms",
-    "progress", NULL };
+    "unit", "top", "country", "region", "tag", "kind", "exclude_home", "as_of",
+    "min_confidence", "deadline_ms", "progress", NULL };
+static const char *const p_plan[] = {
+    "unit", "target", "budget", "as_of", "min_confidence", "deadline_ms", "progress", NULL };
 static const char *const p_metrics[] = { "if_epoch", NULL };
 
 /* PROTOCOL.md section 5, in its order. */
@@ -47,6 +49,7 @@ static const tn_query_def_t queries[] = {
     { "query.gaps",       tn_q_gaps,           p_gaps,       0, 1 },
     { "query.recommend",  tn_q_recommend,      p_recommend,  0, 1 },
     { "metrics.get",      tn_q_metrics,        p_metrics,    0, 0 },
+    { "query.plan",       tn_q_plan,           p_plan,       0, 1 },
 };
 
 /* The query called 'name', or NULL. */

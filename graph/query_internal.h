@@ -138,6 +138,7 @@ tn_code_t tn_q_centrality(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *
 tn_code_t tn_q_coverage(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_gaps(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_recommend(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
+tn_code_t tn_q_plan(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_metrics(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 
 #endif

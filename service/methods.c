@@ -75,6 +75,7 @@ static const method_t methods[] = {
     { "query.gaps",        M_QUERY,  ROLE_READ,  NULL, NULL },
     { "query.recommend",   M_QUERY,  ROLE_READ,  NULL, NULL },
     { "metrics.get",       M_QUERY,  ROLE_READ,  NULL, NULL },
+    { "query.plan",        M_QUERY,  ROLE_READ,  NULL, NULL },
     { "metrics.subscribe", M_INLINE, ROLE_READ,  m_metrics_subscribe, p_none },
     { "node.upsert",       M_CHANGE, ROLE_WRITE, NULL, p_node_upsert },
     { "node.delete",       M_CHANGE, ROLE_WRITE, NULL, p_node_delete },
