@@ -41,7 +41,12 @@ int tn_rec_reasons(const tn_snap_t *s, int64_t u, int64_t home, const tn_rec_ite
     const char *hname = home >= 0 ? tn_q_name(s->nodes[home]) : uname;
     int rc = 0;
 
-    if (it->peers > 0) {
+    if (it->peers > TN_REC_EVIDENCE) {
+        snprintf(buf, sizeof buf, "partner of %lld places in %s, among them ",
+                 (long long) it->peers, xname);
+        name_list(s, it->peer_v, TN_REC_EVIDENCE, buf, sizeof buf);
+        rc |= tn_arr_push_str(arr, buf);
+    } else if (it->peers > 0) {
         snprintf(buf, sizeof buf, "partner of ");
         name_list(s, it->peer_v, it->peers, buf, sizeof buf);
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " in %s", xname);
@@ -52,7 +57,11 @@ int tn_rec_reasons(const tn_snap_t *s, int64_t u, int64_t home, const tn_rec_ite
                  it->shared == 1 ? "" : "s", uname);
         name_list(s, it->shared_v, it->shared, buf, sizeof buf);
         rc |= tn_arr_push_str(arr, buf);
-    } else if (it->paths3 > 0 && it->via[0] >= 0) {
+    } else if (it->paths3 > 0 && it->via[0] >= 0
+               && TN_REC_W_L3 * it->l3 >= 0.1 * (it->ra + TN_REC_W_L3 * it->l3
+                                                 + TN_REC_W_PRIOR * it->prior)) {
+        /* Named only when the paths carry a tenth of the score or more: a
+         * single path through two hubs is true but says little. */
         snprintf(buf, sizeof buf, "three steps from %s by %lld path%s, e.g. through %s and %s",
                  uname, (long long) it->paths3, it->paths3 == 1 ? "" : "s",
                  tn_q_name(s->nodes[it->via[0]]), tn_q_name(s->nodes[it->via[1]]));
