@@ -11,6 +11,10 @@ responses [1, msgid, error, result], notifications [2, method, params].
         top = c.call("query.centrality", metric="degree", top=5)
         for row in top["items"]:
             print(row["id"], row["score"])
+        for it in c.recommend("CN-430100", top=3)["items"]:
+            print(it["name"], it["reasons"])
+        for step in c.plan(target="bri", budget=3)["steps"]:
+            print(step["unit"], step["country"], step["candidates"][:1])
         try:
             c.call("node.get", id="nowhere")
         except TwinnetError as e:
@@ -201,6 +205,22 @@ class Client:
         if kw:
             options = dict(options or {}, **kw)
         return self.wait(self.send(method, options))
+
+    # ---- advice (docs/recommend.md) ----
+
+    def recommend(self, unit, **opts):
+        """query.recommend: new partners for unit, best first, each with its
+        reasons. Options: top, country, region, tag, kind ("province" |
+        "city"), exclude_home, as_of, min_confidence."""
+        return self.call("query.recommend", dict(opts, unit=unit))
+
+    def plan(self, target="all", budget=5, **opts):
+        """query.plan: at most budget steps {unit, country, candidates,
+        peer_pairs, reasons} covering uncovered countries of target ("all",
+        a region, a sub-region, a tag, or {"countries": [iso2, ...]}), with
+        the target's coverage before and after. Options: unit (the home to
+        plan for), as_of, min_confidence."""
+        return self.call("query.plan", dict(opts, target=target, budget=budget))
 
 
 if __name__ == "__main__":
