@@ -208,7 +208,8 @@ def run_seed(args, nodes, pairs, seed, totals):
             answers, pending = {}, []
             for i, (a, b, _) in enumerate(queries):
                 pending.append((i, c.send("query.recommend",
-                                          {"unit": a, "top": TOP, "exclude_home": False})))
+                                          {"unit": a, "top": TOP, "exclude_home": False,
+                                           "deadline_ms": 600000})))
                 if len(pending) >= INFLIGHT:
                     j, m = pending.pop(0)
                     answers[j] = c.wait(m)
@@ -231,9 +232,9 @@ def run_seed(args, nodes, pairs, seed, totals):
             t[0] += r > 0
             t[1] += 1.0 / r if r else 0.0
     totals.setdefault("_queries", [0, 0.0])[0] += len(queries)
-    print("seed %d: %d pairs kept, %d hidden, %d queries (%d hidden pairs skipped: b paired "
-          "with a's family), load %.1f s, queries %.1f s (%.1f ms each), %d ids outside the "
-          "candidate set" % (seed, len(kept), len(hidden), len(queries), skipped, t_load,
+    print("seed %d: %d pairs kept, %d hidden, %d queries (%d hidden pairs skipped: b is no "
+          "candidate, being in a's country or a partner of a's family), load %.1f s, queries "
+          "%.1f s (%.1f ms each), %d ids outside the candidate set" % (seed, len(kept), len(hidden), len(queries), skipped, t_load,
                              t_query, 1e3 * t_query / max(1, len(queries)), bad))
     sys.stdout.flush()
     return bad
