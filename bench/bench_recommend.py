@@ -147,9 +147,20 @@ class Candidates:
                 and self.nodes[c].get("country") != self.nodes[a].get("country"))
 
 
-def rank_of(scores, b, a, cand, excl, top=TOP):
+def rank_of(scores, b, a, cand, excl, order=None, top=TOP):
     """1-based rank of b among the candidates by (score desc, id asc), or 0
-    when it is not in the first 'top'. scores: {candidate: score > 0}."""
+    when it is not in the first 'top'. scores: {candidate: score > 0} for
+    the few candidates with a score; every other candidate scores 0. With
+    'order' (every place sorted by (-score, id) once for all queries, for a
+    score that does not depend on a), the first candidates of it are taken."""
+    if order is not None:
+        listed = []
+        for c in order:
+            if cand.ok(a, c, excl):
+                listed.append(c)
+                if len(listed) == top:
+                    break
+        return listed.index(b) + 1 if b in listed else 0
     ranked = sorted(((-s, c) for c, s in scores.items() if s > 0 and cand.ok(a, c, excl)))
     listed = [c for _, c in ranked[:top]]
     if len(listed) < top:
@@ -174,7 +185,7 @@ def baselines(g, a, deg):
     aa = {v: s for _, v, s in nx.adamic_adar_index(g, bunch)}
     ra = {v: s for _, v, s in nx.resource_allocation_index(g, bunch)}
     return {"common neighbours": cn, "Jaccard": jac, "Adamic-Adar": aa,
-            "resource allocation": ra, "popularity": deg}
+            "resource allocation": ra}
 
 
 def run_seed(args, nodes, pairs, seed, totals):
@@ -220,6 +231,7 @@ def run_seed(args, nodes, pairs, seed, totals):
         d.stop()
 
     bad = 0
+    by_degree = sorted(cand.places, key=lambda c: (-deg[c], c))
     for i, (a, b, excl) in enumerate(queries):
         ids = [it["id"] for it in answers[i]["items"]]
         bad += sum(1 for x in ids if not cand.ok(a, x, excl))
@@ -227,6 +239,7 @@ def run_seed(args, nodes, pairs, seed, totals):
         res = {"ours": r}
         for name, sc in baselines(g, a, deg).items():
             res[name] = rank_of(sc, b, a, cand, excl)
+        res["popularity"] = rank_of(None, b, a, cand, excl, order=by_degree)
         for name, r in res.items():
             t = totals.setdefault(name, [0, 0.0])
             t[0] += r > 0

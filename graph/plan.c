@@ -15,9 +15,9 @@
  * peer_pairs(Y) counts pairs between Y and the home's country outside the
  * home, as query.gaps does; load(u) is u's pairs abroad plus the steps the
  * plan already gave it, so idle units come first and work is spread out.
- * A country with a known candidate always comes before one without; ties
- * go to the lower country id, then the lower unit id. Each step lists u's
- * three best candidates in Y.
+ * A country with a known candidate always comes before one without; equal
+ * values go to the less loaded unit, then the lower country id, then the
+ * lower unit id. Each step lists u's three best candidates in Y.
  *
  * "after" is the coverage of the target once every step's first candidate
  * is paired with its unit: the home's per-country pair counts of
@@ -248,7 +248,7 @@ static tn_code_t plan_compute(const tn_snap_t *s, const plan_opts_t *o, const tn
 
     /* Greedy steps. */
     for (int64_t step = 0; step < o->budget; step++) {
-        int64_t bu = -1, by = -1;
+        int64_t bu = -1, by = -1, bload = 0;
         int bhas = 0;
         double bval = 0;
         for (size_t j = 0; j < nopen; j++) {
@@ -260,13 +260,17 @@ static tn_code_t plan_compute(const tn_snap_t *s, const plan_opts_t *o, const tn
                 int has = l[0].v >= 0;
                 double val = ((has ? l[0].score : 0.0) + W_PEER * log1p((double) peer[y]))
                              / (1.0 + (double) load[units[i]]);
+                int64_t ld = load[units[i]];
                 /* Countries and units are scanned in id order, so only a
-                 * strictly better value replaces the current choice. */
-                if (bu < 0 || has > bhas || (has == bhas && val > bval)) {
+                 * strictly better choice replaces the current one; on equal
+                 * values the less loaded unit wins. */
+                if (bu < 0 || has > bhas
+                    || (has == bhas && (val > bval || (val == bval && ld < bload)))) {
                     bu = (int64_t) i;
                     by = (int64_t) j;
                     bhas = has;
                     bval = val;
+                    bload = ld;
                 }
             }
         }
@@ -349,12 +353,14 @@ static int step_reasons(const tn_snap_t *s, int64_t home, const plan_step_t *st,
         snprintf(buf, sizeof buf, "%s is not yet covered by %s, nor by anyone else in %s",
                  yname, tn_q_name(s->nodes[home]), xname);
     rc |= tn_arr_push_str(arr, buf);
-    if (st->load == 0 && st->earlier == 0)
+    if (st->load == 0)
         snprintf(buf, sizeof buf, "%s has no partner abroad yet", uname);
     else
-        snprintf(buf, sizeof buf, "%s has %lld pair%s abroad and %lld earlier step%s in this plan",
-                 uname, (long long) st->load, st->load == 1 ? "" : "s", (long long) st->earlier,
-                 st->earlier == 1 ? "" : "s");
+        snprintf(buf, sizeof buf, "%s has %lld pair%s abroad", uname, (long long) st->load,
+                 st->load == 1 ? "" : "s");
+    if (st->earlier > 0)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %lld earlier step%s in this plan",
+                 (long long) st->earlier, st->earlier == 1 ? "" : "s");
     rc |= tn_arr_push_str(arr, buf);
     if (st->ncand == 0)
         snprintf(buf, sizeof buf, "no city or province of %s is known yet: look for one", yname);

@@ -174,8 +174,12 @@ static void test_plan(void) {
     /* 2: Germany; every unit but Changsha now has load 1: lowest id wins. */
     CHECK_EQ_STR(STR(G(sw_at(st, 1), "country")), "DE");
     CHECK_EQ_STR(STR(G(sw_at(st, 1), "unit")), "CN-430000");
-    /* 3: Brazil, where the data knows no city: no candidate. */
+    /* 3: Brazil, where the data knows no city: no candidate, every value
+     * 0, so the least loaded unit (Zhuzhou, Xiangtan, Yueyang: 1) by id. */
     CHECK_EQ_STR(STR(G(sw_at(st, 2), "country")), "BR");
+    CHECK_EQ_STR(STR(G(sw_at(st, 2), "unit")), "CN-430200");
+    CHECK(has_reason(sw_at(st, 2), "Zhuzhou has 1 pair abroad"));
+    CHECK(has_reason(sw_at(st, 1), "Hunan has 1 pair abroad"));
     CHECK_EQ_INT(sw_len(G(sw_at(st, 2), "candidates")), 0);
     CHECK(has_reason(sw_at(st, 2), "no city or province of Brazil is known yet: look for one"));
 
