@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "dataset.h"
 #include "log.h"
+#include "registry.h"
 #include "server.h"
 #include "store.h"
 
@@ -87,7 +88,7 @@ int main(int argc, char **argv) {
     int empty = 0;
     const char *data_dir = NULL;
     const char *tokens = NULL;
-    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1 };
+    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1, tn_registry_change_kind };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
