@@ -9,6 +9,7 @@
  */
 #include "record.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -499,7 +500,11 @@ tn_node_t *tn_node_retain(tn_node_t *n) {
 }
 
 void tn_node_release(tn_node_t *n) {
-    if (n && atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1)
+    if (n == NULL)
+        return;
+    int old = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    assert(old > 0);   /* released more often than retained */
+    if (old == 1)
         node_free(n);
 }
 
@@ -510,6 +515,10 @@ tn_pair_t *tn_pair_retain(tn_pair_t *p) {
 }
 
 void tn_pair_release(tn_pair_t *p) {
-    if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+    if (p == NULL)
+        return;
+    int old = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
+    assert(old > 0);   /* released more often than retained */
+    if (old == 1)
         pair_free(p);
 }
