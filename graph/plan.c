@@ -65,30 +65,29 @@ static tn_code_t plan_parse(const tn_val_t *opts, plan_opts_t *o, tn_error_t *er
     tn_code_t rc;
     memset(o, 0, sizeof *o);
     o->budget = 5;
-    if ((rc = tn_opt_str(opts, "unit", 0, &o->unit, err)) != TN_OK
-        || (rc = tn_opt_int(opts, "budget", 0, 1, 50, &o->budget, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 0, &o->f, err)) != TN_OK
-        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+    if ((rc = tn_opt_str(opts, "unit", 0, &o->unit, err)) != TN_OK)
         return rc;
     const tn_val_t *t = opts != NULL ? tn_map_get(opts, "target") : NULL;
     if (t == NULL || t->type == TN_V_NIL) {
         o->target = "all";
-        return TN_OK;
-    }
-    if (t->type == TN_V_STR) {
+    } else if (t->type == TN_V_STR) {
         o->target = tn_val_str(t);
-        return TN_OK;
-    }
-    const tn_val_t *c = t->type == TN_V_MAP && t->u.m.n == 1 ? tn_map_get(t, "countries") : NULL;
-    if (c == NULL || c->type != TN_V_ARR || c->u.a.n == 0)
-        return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                            "option 'target' must be \"all\", a region, a sub-region, a tag, "
-                            "or {\"countries\": [iso2, ...]} with at least one country");
-    for (size_t i = 0; i < c->u.a.n; i++)
-        if (c->u.a.items[i].type != TN_V_STR)
+    } else {
+        const tn_val_t *c = t->type == TN_V_MAP && t->u.m.n == 1 ? tn_map_get(t, "countries") : NULL;
+        if (c == NULL || c->type != TN_V_ARR || c->u.a.n == 0)
             return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                                "option 'target': countries[%zu] must be a string", i);
-    o->countries = c;
+                                "option 'target' must be \"all\", a region, a sub-region, a tag, "
+                                "or {\"countries\": [iso2, ...]} with at least one country");
+        for (size_t i = 0; i < c->u.a.n; i++)
+            if (c->u.a.items[i].type != TN_V_STR)
+                return tn_error_set(err, TN_ERR_INVALID_PARAMS,
+                                    "option 'target': countries[%zu] must be a string", i);
+        o->countries = c;
+    }
+    if ((rc = tn_opt_int(opts, "budget", 0, 1, 50, &o->budget, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 0, &o->f, err)) != TN_OK
+        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        return rc;
     return TN_OK;
 }
 

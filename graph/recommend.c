@@ -17,7 +17,6 @@
 #include <string.h>
 
 tn_code_t tn_recommend_parse(const tn_val_t *opts, tn_recommend_opts_t *o, tn_error_t *err) {
-    static const char *const kinds[] = { "province", "city", NULL };
     int kind = -1;
     tn_code_t rc;
     memset(o, 0, sizeof *o);
@@ -28,17 +27,19 @@ tn_code_t tn_recommend_parse(const tn_val_t *opts, tn_recommend_opts_t *o, tn_er
         || (rc = tn_opt_str(opts, "country", 0, &o->rf.country, err)) != TN_OK
         || (rc = tn_opt_str(opts, "region", 0, &o->rf.region, err)) != TN_OK
         || (rc = tn_opt_str(opts, "tag", 0, &o->rf.tag, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "kind", 0, kinds, &kind, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 0, &o->f, err)) != TN_OK
-        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        || (rc = tn_opt_enum(opts, "kind", 0, tn_q_place_kind_names, &kind, err)) != TN_OK)
         return rc;
-    if (kind >= 0)
-        o->rf.kind = kind == 0 ? TN_NODE_PROVINCE : TN_NODE_CITY;
-    if (opts != NULL && tn_map_get(opts, "exclude_home") != NULL) {
+    if (opts != NULL && tn_map_get(opts, "exclude_home") != NULL
+        && tn_map_get(opts, "exclude_home")->type != TN_V_NIL) {
         if ((rc = tn_opt_bool(opts, "exclude_home", 0, &o->rf.exclude_home, err)) != TN_OK)
             return rc;
         o->exclude_home_set = 1;
     }
+    if ((rc = tn_opt_filter(opts, 0, &o->f, err)) != TN_OK
+        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        return rc;
+    if (kind >= 0)
+        o->rf.kind = kind == 0 ? TN_NODE_PROVINCE : TN_NODE_CITY;
     return TN_OK;
 }
 

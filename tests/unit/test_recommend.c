@@ -225,7 +225,7 @@ static void test_plan_after_is_coverage(void) {
     CHECK_EQ_INT(sw_query(S, "query.plan", "{\"target\":\"bri\"}", NULL, &plan, &err), TN_OK);
     tn_model_t *m = tn_model_new(NULL);
     tn_val_t batch = sw_json(small_world_json), res = TN_VAL_NIL;
-    CHECK_EQ_INT(tn_model_apply(m, "import.batch", &batch, &res, &err), TN_OK);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &batch, &res, &err), TN_OK);
     tn_val_free(&batch);
     const tn_val_t *st = G(&plan, "steps");
     for (size_t i = 0; i < sw_len(st); i++) {
@@ -237,7 +237,7 @@ static void test_plan_after_is_coverage(void) {
                  STR(G(sw_at(st, i), "unit")), STR(G(c, "id")));
         tn_val_t p = sw_json(buf);
         tn_val_free(&res);
-        CHECK_EQ_INT(tn_model_apply(m, "pair.upsert", &p, &res, &err), TN_OK);
+        CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_PAIR_UPSERT, &p, &res, &err), TN_OK);
         tn_val_free(&p);
     }
     tn_val_free(&res);
@@ -291,7 +291,7 @@ static void test_hunan(void) {
     tn_val_set_map(&batch, 2);
     tn_map_add_take(&batch, "nodes", &nodes);
     tn_map_add_take(&batch, "pairs", &pairs);
-    CHECK_EQ_INT(tn_model_apply(m, "import.batch", &batch, &res, &err), TN_OK);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &batch, &res, &err), TN_OK);
     tn_val_free(&batch);
     tn_val_free(&res);
     free(nb);
