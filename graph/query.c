@@ -8,6 +8,7 @@
  * igraph thread or may run long. Option names here must match what each
  * query accepts in tn_opts_check, or server.methods would lie.
  */
+#include "planning.h"
 #include "query_internal.h"
 
 #include <stdlib.h>
@@ -33,6 +34,16 @@ static const char *const p_recommend[] = {
     "unit", "top", "country", "region", "as_of", "min_confidence", "deadline_ms",
     "progress", NULL };
 static const char *const p_metrics[] = { "if_epoch", NULL };
+static const char *const p_timeline[] = {
+    "unit", "by", "as_of", "min_confidence", "kind", "deadline_ms", "progress", NULL };
+static const char *const p_overlap[] = {
+    "homes", "as_of", "min_confidence", "kind", "deadline_ms", "progress", NULL };
+static const char *const p_communities[] = {
+    "graph", "algorithm", "resolution", "seed", "top", "members", "as_of", "min_confidence", "kind",
+    "deadline_ms", "progress", NULL };
+static const char *const p_whatif[] = {
+    "add", "remove", "nodes", "queries", "as_of", "min_confidence", "kind", "deadline_ms",
+    "progress", NULL };
 
 /* PROTOCOL.md section 5, in its order. */
 static const tn_query_def_t queries[] = {
@@ -47,6 +58,10 @@ static const tn_query_def_t queries[] = {
     { "query.gaps",       tn_q_gaps,           p_gaps,       0, 1 },
     { "query.recommend",  tn_q_recommend,      p_recommend,  0, 1 },
     { "metrics.get",      tn_q_metrics,        p_metrics,    0, 0 },
+    { "query.timeline",   tn_q_timeline,       p_timeline,   0, 1 },
+    { "query.overlap",    tn_q_overlap,        p_overlap,    0, 1 },
+    { "query.communities", tn_q_communities,   p_communities, 1, 1 },
+    { "query.whatif",     tn_q_whatif,         p_whatif,     1, 1 },
 };
 
 /* The query called 'name', or NULL. */
