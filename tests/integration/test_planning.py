@@ -289,6 +289,26 @@ class Whatif(unittest.TestCase):
                                                                        "options": {"unit": "XX"}}]}), "not_found")
 
 
+class Stopping(unittest.TestCase):
+    """deadline_ms and cancel reach the planning methods over the wire."""
+
+    def test_deadline_and_cancel(self):
+        nodes, pairs = h.generated_graph(11, 12000)
+        slow = [{"method": "query.centrality", "options": {"metric": "betweenness"}}] * 8
+        with h.Daemon(empty=True) as d, d.client() as c:
+            h.load_batch(c, nodes, pairs)
+            epoch = c.call("server.info")["epoch"]
+            err, _ = c.request("query.whatif", {"queries": slow, "deadline_ms": 50})
+            self.assertEqual(err["code"], "timeout")
+            mid = c.send_request("query.whatif", {"queries": slow, "as_of": 1999, "progress": True})
+            c.drain(0.2)
+            c.notify("cancel", [{"msgid": mid}])
+            err, _ = c.wait_response(mid, timeout=30)
+            self.assertEqual(err["code"], "cancelled")
+            self.assertEqual(c.call("server.info")["epoch"], epoch)
+            self.assertEqual(c.call("server.ping"), "pong")
+
+
 def strip_epoch(v):
     if isinstance(v, dict):
         return {k: strip_epoch(x) for k, x in v.items() if k != "epoch"}
