@@ -212,7 +212,7 @@ static void test_communities_small(void) {
         return;
     const char *algos[] = { "{\"members\": true}", "{\"members\": true, \"algorithm\": \"leiden\"}" };
     for (int k = 0; k < 2; k++) {
-        CHECK_EQ_INT(sw_query(t, "query.communities", algos[k], NULL, &r, &err), TN_OK);
+        CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", algos[k], NULL, &r, &err)), TN_OK);
         CHECK_EQ_STR(STR(G(&r, "algorithm")), k ? "leiden" : "multilevel");
         CHECK_EQ_STR(STR(G(&r, "graph")), "partnerships");
         CHECK_NEAR(sw_num(G(&r, "modularity")), 5.0 / 14.0, 1e-12);
@@ -237,25 +237,25 @@ static void test_communities_small(void) {
         CHECK_EQ_INT(sw_int(G(mem, "US-c")), 2);
     }
     /* as_of before the bridge: two components, modularity 1 - 2*(1/2)^2 = 1/2. */
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"as_of\": 2000}", NULL, &r, &err), TN_OK);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"as_of\": 2000}", NULL, &r, &err)), TN_OK);
     CHECK_NEAR(sw_num(G(&r, "modularity")), 0.5, 1e-12);
     CHECK(G(&r, "membership") == NULL);
     /* top limits items, not count. */
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"top\": 1}", NULL, &r, &err), TN_OK);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"top\": 1}", NULL, &r, &err)), TN_OK);
     CHECK_EQ_INT(sw_len(G(&r, "items")), 1);
     CHECK_EQ_INT(sw_int(G(&r, "count")), 3);
     /* full graph: countries are vertices too. */
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"graph\": \"full\", \"members\": true}", NULL, &r, &err),
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"graph\": \"full\", \"members\": true}", NULL, &r, &err)),
                  TN_OK);
     CHECK_EQ_INT(G(&r, "membership")->u.m.n, 9);
     /* Errors. */
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"algorithm\": \"cpm\"}", NULL, &r, &err),
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"algorithm\": \"cpm\"}", NULL, &r, &err)),
                  TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"resolution\": 0}", NULL, &r, &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"seed\": -1}", NULL, &r, &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"top\": 0}", NULL, &r, &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"members\": 1}", NULL, &r, &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(sw_query(t, "query.communities", "{\"graph\": \"road\"}", NULL, &r, &err),
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"resolution\": 0}", NULL, &r, &err)), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"seed\": -1}", NULL, &r, &err)), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"top\": 0}", NULL, &r, &err)), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"members\": 1}", NULL, &r, &err)), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT((tn_val_free(&r), sw_query(t, "query.communities", "{\"graph\": \"road\"}", NULL, &r, &err)),
                  TN_ERR_INVALID_PARAMS);
     tn_val_free(&r);
     tn_error_clear(&err);
