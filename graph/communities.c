@@ -57,8 +57,9 @@ tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, t
     return TN_OK;
 }
 
-/* Vertices of the chosen graph (section 4 of the protocol reference) and
- * their edges, in snapshot order. -1 on OOM. */
+/* Vertices of the chosen graph ("partnerships" or "full", the same two
+ * graphs query.centrality builds) and their edges, in snapshot order.
+ * -1 on OOM. */
 static int build_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64_t *gv, int64_t *of,
                        size_t *n, igraph_vector_int_t *edges) {
     size_t k = 0;

@@ -91,7 +91,7 @@ def cli(*args, port=None):
 
 
 def nx_graph(client, full=False):
-    """The partnerships graph (PROTOCOL section 4) built from node.list and pair.list."""
+    """The partnerships graph (province and city nodes, pairs as edges) built from node.list and pair.list."""
     g = nx.Graph()
     for kind in ("province", "city") + (("country",) if full else ()):
         for n in client.call("node.list", kind=kind, limit=10000)["items"]:
