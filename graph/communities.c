@@ -33,8 +33,6 @@
 #define TOP_COUNTRIES 5
 #define LEIDEN_BETA 0.01
 
-static const char *const graph_names[] = { "partnerships", "full", NULL };
-static const char *const algo_names[] = { "multilevel", "leiden", NULL };
 
 tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, tn_error_t *err) {
     tn_code_t rc;
@@ -42,9 +40,9 @@ tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, t
     o->resolution = 1.0;
     o->seed = 1;
     o->top = 20;
-    if ((rc = tn_opts_check(opts, tn_query_find("query.communities")->params, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "graph", 0, graph_names, &o->full, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "algorithm", 0, algo_names, &o->algorithm, err)) != TN_OK
+    if ((rc = tn_opts_validate(opts, tn_query_find("query.communities")->opts, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "graph", 0, tn_q_graph_names, &o->full, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "algorithm", 0, tn_q_comm_algo_names, &o->algorithm, err)) != TN_OK
         || (rc = tn_opt_num(opts, "resolution", 0, 0.0, 1e6, &o->resolution, err)) != TN_OK
         || (rc = tn_opt_int(opts, "seed", 0, 0, INT64_MAX, &o->seed, err)) != TN_OK
         || (rc = tn_opt_int(opts, "top", 0, 1, 100000, &o->top, err)) != TN_OK
@@ -321,8 +319,8 @@ int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, 
     qsort(m, r->n, sizeof *m, cmp_member);
 
     bad |= tn_q_result_begin(out, s);
-    bad |= tn_map_add_str(out, "graph", graph_names[r->full]);
-    bad |= tn_map_add_str(out, "algorithm", algo_names[r->algorithm]);
+    bad |= tn_map_add_str(out, "graph", tn_q_graph_names[r->full]);
+    bad |= tn_map_add_str(out, "algorithm", tn_q_comm_algo_names[r->algorithm]);
     bad |= tn_map_add_float(out, "modularity", r->modularity);
     bad |= tn_map_add_int(out, "count", (int64_t) r->count);
     bad |= tn_val_set_arr(&items, 16);

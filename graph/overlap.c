@@ -23,9 +23,7 @@
 tn_code_t tn_overlap_parse(const tn_val_t *opts, tn_overlap_opts_t *o, tn_error_t *err) {
     tn_code_t rc;
     memset(o, 0, sizeof *o);
-    if ((rc = tn_opts_check(opts, tn_query_find("query.overlap")->params, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK
-        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+    if ((rc = tn_opts_validate(opts, tn_query_find("query.overlap")->opts, err)) != TN_OK)
         return rc;
     const tn_val_t *h = tn_map_get(opts, "homes");
     if (h == NULL || h->type != TN_V_ARR)
@@ -44,7 +42,9 @@ tn_code_t tn_overlap_parse(const tn_val_t *opts, tn_overlap_opts_t *o, tn_error_
                                     i, id);
         o->homes[o->nhomes++] = id;
     }
-    return TN_OK;
+    if ((rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK)
+        return rc;
+    return tn_q_slow_opts(opts, err);
 }
 
 static int cmp_str(const void *x, const void *y) {

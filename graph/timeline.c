@@ -19,15 +19,13 @@
 
 #define UNKNOWN_REGION "(unknown)"
 
-static const char *const by_names[] = { "none", "region", "unit", NULL };
-
 tn_code_t tn_timeline_parse(const tn_val_t *opts, tn_timeline_opts_t *o, tn_error_t *err) {
     tn_code_t rc;
     memset(o, 0, sizeof *o);
     o->by = TN_TL_BY_NONE;
-    if ((rc = tn_opts_check(opts, tn_query_find("query.timeline")->params, err)) != TN_OK
+    if ((rc = tn_opts_validate(opts, tn_query_find("query.timeline")->opts, err)) != TN_OK
         || (rc = tn_opt_str(opts, "unit", 0, &o->unit, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "by", 0, by_names, &o->by, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "by", 0, tn_q_timeline_by_names, &o->by, err)) != TN_OK
         || (rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK
         || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
         return rc;

@@ -95,14 +95,14 @@ tn_code_t tn_whatif_parse(const tn_val_t *opts, tn_whatif_opts_t *o, tn_error_t 
     tn_code_t rc;
     memset(o, 0, sizeof *o);
     o->filters = opts;
-    if ((rc = tn_opts_check(opts, tn_query_find("query.whatif")->params, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 1, &f, err)) != TN_OK
-        || (rc = tn_q_slow_opts(opts, err)) != TN_OK
+    if ((rc = tn_opts_validate(opts, tn_query_find("query.whatif")->opts, err)) != TN_OK
         || (rc = parse_array(opts, "nodes", &o->nodes, err)) != TN_OK
         || (rc = parse_array(opts, "add", &o->add, err)) != TN_OK
-        || (rc = parse_array(opts, "remove", &o->remove, err)) != TN_OK)
+        || (rc = parse_array(opts, "remove", &o->remove, err)) != TN_OK
+        || (rc = parse_queries(opts, o, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 1, &f, err)) != TN_OK)
         return rc;
-    return parse_queries(opts, o, err);
+    return tn_q_slow_opts(opts, err);
 }
 
 /* import.batch names pair records "pairs.<field>"; here they came as "add". */
@@ -144,7 +144,7 @@ static tn_code_t apply_batch(tn_model_t *m, const tn_whatif_opts_t *o, tn_error_
         tn_val_free(&batch);
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     }
-    tn_code_t rc = tn_change_prepare(m, "import.batch", &batch, &ch, err);
+    tn_code_t rc = tn_change_prepare(m, TN_CHANGE_BATCH, &batch, &ch, err);
     if (rc == TN_OK)
         tn_change_commit(m, ch);
     else
@@ -171,7 +171,7 @@ static tn_code_t apply_removes(tn_model_t *m, const tn_val_t *remove, tn_error_t
         if (tn_model_pair(m, a, b) == NULL)
             return tn_error_set(err, TN_ERR_NOT_FOUND, "remove[%zu]: no pair '%.128s' - '%.128s'", i, a, b);
         tn_change_t *ch = NULL;
-        tn_code_t rc = tn_change_prepare(m, "pair.delete", r, &ch, err);
+        tn_code_t rc = tn_change_prepare(m, TN_CHANGE_PAIR_DELETE, r, &ch, err);
         if (rc == TN_OK)
             tn_change_commit(m, ch);
         tn_change_free(ch);
@@ -216,11 +216,8 @@ static int query_opts(const tn_whatif_opts_t *o, const tn_whatif_query_t *q, tn_
         const tn_val_t *v = tn_map_get(o->filters, filter_keys[k]);
         if (v == NULL || v->type == TN_V_NIL || tn_map_get(out, filter_keys[k]) != NULL)
             continue;
-        int accepted = 0;
-        for (size_t i = 0; q->def->params[i]; i++)
-            accepted |= strcmp(q->def->params[i], filter_keys[k]) == 0;
-        if (!accepted)
-            continue;
+        if (tn_opt_spec_find(q->def->opts, filter_keys[k]) == NULL)
+            continue;           /* the method does not take this filter */
         tn_val_t copy = TN_VAL_NIL;
         bad |= tn_val_copy(&copy, v);
         bad |= tn_map_add_take(out, filter_keys[k], &copy);

@@ -444,13 +444,13 @@ static void test_whatif_progress(void) {
 /* The table lists the four methods, slow, with igraph where needed. */
 static void test_table(void) {
     const tn_query_def_t *d = tn_query_find("query.communities");
-    CHECK(d != NULL && d->uses_igraph && d->slow);
+    CHECK(d != NULL && (d->flags & TN_QF_IGRAPH) && (d->flags & TN_QF_SLOW));
     d = tn_query_find("query.whatif");
-    CHECK(d != NULL && d->uses_igraph && d->slow);
+    CHECK(d != NULL && (d->flags & TN_QF_IGRAPH) && (d->flags & TN_QF_SLOW));
     d = tn_query_find("query.timeline");
-    CHECK(d != NULL && !d->uses_igraph && d->slow);
+    CHECK(d != NULL && !(d->flags & TN_QF_IGRAPH) && (d->flags & TN_QF_SLOW));
     d = tn_query_find("query.overlap");
-    CHECK(d != NULL && !d->uses_igraph && d->slow);
+    CHECK(d != NULL && !(d->flags & TN_QF_IGRAPH) && (d->flags & TN_QF_SLOW));
 }
 
 int main(void) {
