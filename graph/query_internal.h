@@ -133,6 +133,8 @@ extern const char *const tn_q_place_kind_names[];      /* "province", "city" */
 extern const char *const tn_q_metric_names[];
 extern const char *const tn_q_graph_names[];
 extern const char *const tn_q_cov_by_names[];
+extern const char *const tn_q_timeline_by_names[];   /* query.timeline "by" */
+extern const char *const tn_q_comm_algo_names[];     /* query.communities "algorithm" */
 
 /* query.centrality's degree needs no igraph (centrality.c). */
 int tn_q_centrality_needs_igraph(const tn_val_t *opts);

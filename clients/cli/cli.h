@@ -217,6 +217,19 @@ void tn_cli_print_neighbors(const tn_val_t *res);
 void tn_cli_print_find(const tn_val_t *res);
 void tn_cli_print_pairs(const tn_val_t *res);
 
+/* Planning results (print_planning.c). */
+void tn_cli_print_timeline(const tn_val_t *res);
+void tn_cli_print_overlap(const tn_val_t *res);
+void tn_cli_print_communities(const tn_val_t *res);
+void tn_cli_print_whatif(const tn_val_t *res);
+
+/* ---- the planning commands (plan_cmds.c), from argv[i]; return the
+ * exit code ---- */
+int tn_cli_timeline(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_overlap(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_communities(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_whatif(int argc, char **argv, int i, tn_cli_globals_t *g);
+
 /* The columns of coverage grouped by region (also in metrics). */
 #define TN_CLI_NGROUP_COLS 6
 extern const tn_cli_col_t tn_cli_group_cols[TN_CLI_NGROUP_COLS];

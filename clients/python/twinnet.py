@@ -222,6 +222,36 @@ class Client:
         plan for), as_of, min_confidence."""
         return self.call("query.plan", dict(opts, target=target, budget=budget))
 
+    # ---- planning methods (docs/protocol-planning.md) ----
+
+    def timeline(self, unit=None, by=None, **filters):
+        """query.timeline: a unit's pairs per year (unit None = the home;
+        by None, "region" or "unit")."""
+        return self.call("query.timeline", _given(unit=unit, by=by, **filters))
+
+    def overlap(self, *homes, **filters):
+        """query.overlap over 2 to 8 province or city ids:
+        overlap("CN-430000", "CN-420000")."""
+        return self.call("query.overlap", dict(filters, homes=list(homes)))
+
+    def communities(self, algorithm=None, members=None, **options):
+        """query.communities ("multilevel" or "leiden"; members=True adds
+        the membership map)."""
+        return self.call("query.communities", _given(algorithm=algorithm, members=members, **options))
+
+    def whatif(self, queries, add=None, remove=None, nodes=None, **filters):
+        """query.whatif: queries is a list of method names or
+        {"method", "options"} maps; add a list of pair maps, remove a list
+        of (a, b) tuples or {"a", "b"} maps. Nothing is committed."""
+        qs = [{"method": q} if isinstance(q, str) else q for q in queries]
+        rm = None if remove is None else [r if isinstance(r, dict) else {"a": r[0], "b": r[1]} for r in remove]
+        return self.call("query.whatif", _given(queries=qs, add=add, remove=rm, nodes=nodes, **filters))
+
+
+def _given(**kw):
+    """The options that were given (None means "not given")."""
+    return {k: v for k, v in kw.items() if v is not None}
+
 
 if __name__ == "__main__":
     import json
