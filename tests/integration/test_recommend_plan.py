@@ -277,5 +277,37 @@ class PlanAfterIsCoverage(unittest.TestCase):
                                  & {s["country"] for s in p["steps"] if s["candidates"]})
 
 
+class PlanAfterIsWhatif(unittest.TestCase):
+    """query.plan's "after" is what query.whatif reports for the plan's
+    pairs, for several targets, and whatif commits nothing."""
+
+    def test_after_equals_whatif(self):
+        with h.Daemon() as d:
+            load(d.port)
+            with Client("127.0.0.1", d.port, timeout=120) as c:
+                epoch = c.call("graph.stats")["epoch"]
+                for target, cov_opts in (("bri", {"by": "tag", "tag": "bri"}),
+                                         ("Africa", {"by": "region"}),
+                                         ("all", {"by": "region"})):
+                    p = c.plan(target=target, budget=6)
+                    adds = [{"a": s["unit"], "b": s["candidates"][0]["id"]}
+                            for s in p["steps"] if s["candidates"]]
+                    self.assertTrue(adds, target)
+                    w = c.whatif([{"method": "query.coverage", "options": cov_opts}], add=adds)
+                    res = w["results"][0]
+                    if target == "bri":
+                        before, after = res["before"]["items"][0], res["after"]["items"][0]
+                    elif target == "Africa":
+                        pick = lambda r: next(i for i in r["items"] if i["group"] == "Africa")
+                        before, after = pick(res["before"]), pick(res["after"])
+                    else:
+                        before, after = res["before"]["total"], res["after"]["total"]
+                    self.assertEqual(before["covered"], p["before"]["covered"], target)
+                    self.assertEqual(after["covered"], p["after"]["covered"], target)
+                    self.assertEqual(after["countries"], p["after"]["countries"], target)
+                    self.assertGreater(after["covered"], before["covered"], target)
+                self.assertEqual(c.call("graph.stats")["epoch"], epoch)
+
+
 if __name__ == "__main__":
     unittest.main()
