@@ -106,6 +106,9 @@ tn_code_t tn_cli_request_progress(tn_client_t *cl, const char *method, const tn_
                     err->data = *data;          /* moved out of the reply */
                     *data = TN_VAL_NIL;
                 }
+            } else if (items[2].type != TN_V_NIL) {
+                rc = tn_error_set(err, TN_ERR_INTERNAL, "malformed response from %s: error is not a map",
+                                  tn_client_peer(cl));
             } else {
                 *res = items[3];
                 items[3] = TN_VAL_NIL;

@@ -64,6 +64,8 @@ static tn_code_t call_noting_events(tn_client_t *cl, const char *method, tn_val_
                 const char *code = tn_val_str(tn_map_get(&items[2], "code"));
                 const char *msg = tn_val_str(tn_map_get(&items[2], "message"));
                 rc = tn_error_set(err, tn_cli_code_by_name(code), "%s", msg ? msg : "");
+            } else if (items[2].type != TN_V_NIL) {
+                rc = tn_error_set(err, TN_ERR_INTERNAL, "malformed response: error is not a map");
             } else {
                 *res = items[3];
                 items[3] = TN_VAL_NIL;
