@@ -155,8 +155,10 @@ class Client(Methods, Pages):
         self.close()
         raise TwinnetError("unavailable", "%s:%d: %s" % (self.host, self.port, why))
 
-    def _read(self):
-        """The next message off the socket."""
+    def _read(self, quiet_timeout=False):
+        """The next message off the socket. A timeout closes the client,
+        except with quiet_timeout, where it raises socket.timeout and keeps
+        the connection (events(): a quiet server is not a failure)."""
         while True:
             try:
                 return next(self._unpacker)
@@ -171,6 +173,8 @@ class Client(Methods, Pages):
             try:
                 data = self._sock.recv(65536)
             except socket.timeout:
+                if quiet_timeout:
+                    raise
                 self._fail("no reply within %s s" % self._sock.gettimeout())
             except OSError as e:
                 self._fail("receive failed: %s" % (e.strerror or e))
@@ -263,7 +267,7 @@ class Client(Methods, Pages):
                         self._fail("connection is closed")
                     self._sock.settimeout(timeout)
                     try:
-                        msg = self._read_nofail_timeout()
+                        msg = self._read(quiet_timeout=True)
                     except socket.timeout:
                         return
                 if isinstance(msg, list) and len(msg) == 3 and msg[0] == NOTIFY and msg[1] == "event":
@@ -274,27 +278,4 @@ class Client(Methods, Pages):
             if self._sock is not None:
                 self._sock.settimeout(old)
 
-    def _read_nofail_timeout(self):
-        """_read, but a timeout raises socket.timeout and keeps the
-        connection (for events(): a quiet server is not a failure)."""
-        while True:
-            try:
-                return next(self._unpacker)
-            except StopIteration:
-                pass
-            except (ValueError, msgpack.exceptions.ExtraData,
-                    msgpack.exceptions.FormatError, msgpack.exceptions.StackError) as e:
-                self._fail("reply is not msgpack-RPC (%s)" % e)
-            try:
-                data = self._sock.recv(65536)
-            except socket.timeout:
-                raise
-            except OSError as e:
-                self._fail("receive failed: %s" % (e.strerror or e))
-            if not data:
-                self._fail("connection closed by the server")
-            try:
-                self._unpacker.feed(data)
-            except msgpack.exceptions.BufferFull:
-                self._fail("reply larger than %d bytes" % MAX_MESSAGE)
 
