@@ -309,8 +309,8 @@ static const char *row_province(byname_t *by, const row_t *r, int *bad) {
     return pid;
 }
 
-/* The node id of one end (names[0]: name column, names[1]: country
- * column), matched or made; NULL with a problem added. */
+/* The node id of end 'end' (0: a_*, 1: b_*) of row r, matched or made;
+ * NULL with a problem added. */
 static const char *resolve_end(byname_t *by, const row_t *r, int end) {
     int cn = end ? C_BNAME : C_ANAME, cc = end ? C_BCC : C_ACC;
     const char *name = r->f[cn], *iso = r->f[cc];
