@@ -49,6 +49,19 @@ def describe(method, entry):
     lines = [entry.get("description") or "The %s method." % method, ""]
     params = _param_names(entry)
     lines.append("RPC method %r; options: %s." % (method, ", ".join(params) if params else "none"))
+    for o in entry.get("options") or ():
+        if not isinstance(o, dict) or "name" not in o:
+            continue
+        facts = [str(o.get("type", "any"))]
+        if o.get("required"):
+            facts.append("required")
+        if o.get("choices"):
+            facts.append("one of " + "|".join(str(c) for c in o["choices"]))
+        if "min" in o or "max" in o:
+            facts.append("%s..%s" % (o.get("min", ""), o.get("max", "")))
+        if o.get("default") is not None:
+            facts.append("default %s" % o["default"])
+        lines.append("  %s: %s" % (o["name"], ", ".join(facts)))
     role = entry.get("role")
     if role:
         lines.append("Least role: %s.%s" % (role, " Runs as a cancellable job (deadline_ms, progress)."

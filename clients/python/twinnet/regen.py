@@ -5,6 +5,8 @@ server.methods, or rewrite it from them.
     python3 -m twinnet.regen --port 7700 --write    # rewrite _table.py
 """
 
+import pprint
+
 from . import _table
 from .methods import _param_names
 
@@ -22,7 +24,10 @@ def _generate(items, old):
         desc = it.get("description") or old.get(name, {}).get("description") or ""
         entry = {"role": it.get("role"), "params": _param_names(it), "slow": bool(it.get("slow")),
                  "description": desc}
-        out.append("    %r: %r," % (name, entry))
+        if isinstance(it.get("options"), list):
+            entry["options"] = it["options"]
+        body = pprint.pformat(entry, width=96, sort_dicts=False).replace("\n", "\n    ")
+        out.append("    %r: %s," % (name, body))
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -46,7 +51,7 @@ def main(argv=None):
     missing = sorted(set(server) - set(_table.METHODS))
     gone = sorted(set(_table.METHODS) - set(server))
     changed = sorted(m for m in set(server) & set(_table.METHODS)
-                     if _param_names(server[m]) != _table.METHODS[m]["params"])
+                     if _param_names(server[m]) != _param_names(_table.METHODS[m]))
     for m in missing:
         print("new on the server: %s" % m)
     for m in gone:
