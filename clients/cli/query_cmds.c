@@ -155,7 +155,7 @@ static int run(tn_client_t *cl, const tn_cli_globals_t *g, const char *method, c
                tn_cli_printer_t print) {
     tn_val_t res = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    tn_code_t rc = tn_client_call(cl, method, opts, &res, &err);
+    tn_code_t rc = tn_cli_request_progress(cl, method, opts, &res, &err, method, NULL, NULL);
     int code = 0;
     if (rc != TN_OK)
         code = tn_cli_report_call_error(cl, &err);
@@ -200,11 +200,11 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
         return TN_EXIT_SERVER;
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if (tn_cli_is_help(a) && is_call) {
+        if (tn_cli_is_help(argc, argv, i) && is_call) {
             want_help = 1;            /* after the globals: it asks the server */
             continue;
         }
-        if (tn_cli_is_help(a)) {
+        if (tn_cli_is_help(argc, argv, i)) {
             tn_cli_show_usage(stdout, c, is_call);
             tn_val_free(&opts);
             return 0;
