@@ -164,7 +164,7 @@ static void parse(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cl
     *npos = 0;
     for (; i < argc; i++) {
         const char *a = argv[i], *val;
-        if (tn_cli_is_help(a)) {
+        if (tn_cli_is_help(argc, argv, i)) {
             tn_cli_cmd_usage(stdout, c);
             if (is_whatif)
                 printf("\nAfter --, the read methods to compare: stats, coverage, gaps, centrality,\n"
