@@ -13,7 +13,8 @@ time) on top of the built-in Hunan dataset: docs/peer-data.md.
 - The world network imports in bounded time, and query.centrality degree
   equals NetworkX's degree of the graph built from the same CSVs.
 
-Environment (set by ctest): TWINNETD, TWINNET_CLI, TN_SOURCE_DIR, TN_SHARED.
+Environment (set by ctest): TWINNETD, TWINNET_CLI, TN_SOURCE_DIR. The source
+facts are the repository's copy in datasets/source.
 """
 
 import collections
@@ -42,8 +43,7 @@ PY = "/usr/bin/python3"
 TOOL = os.path.join(SRC, "datasets", "tools", "convert_twinning.py")
 BUILTIN = os.path.join(SRC, "datasets", "hunan")
 CHINA = os.path.join(SRC, "datasets", "china")
-SHARED = os.environ.get("TN_SHARED") or os.path.join(SRC, "..", "shared")
-DATA = os.path.join(SHARED, "data")
+DATA = os.path.join(SRC, "datasets", "source")
 HOME = "CN-430000"
 SOURCE = "Wikipedia via Hekman/twincities twin_cities_raw.csv (world_twinning.csv)"
 IMPORT_BOUND_S = 120.0       # the world file (24k pairs) takes about 1 s on a debug build
@@ -59,7 +59,7 @@ def read_csv(path):
 
 def run_tool(*args, timeout=CONVERT_BOUND_S):
     return subprocess.run([PY, TOOL] + list(args), capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, TN_SHARED=SHARED))
+                          timeout=timeout)
 
 
 def node_record(row):
