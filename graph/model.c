@@ -854,6 +854,11 @@ void tn_change_commit(tn_model_t *m, tn_change_t *c) {
             r->nodes = tmp.nodes; r->adj = tmp.adj; r->nn = tmp.nn; r->ncap = tmp.ncap;
             r->node_idx = tmp.node_idx; r->pairs = tmp.pairs; r->np = tmp.np; r->pcap = tmp.pcap;
             r->pair_idx = tmp.pair_idx;
+            /* The dataset's notes (official reference, verified counts,
+             * peers) describe what was loaded; a replace loads something
+             * else, and no import carries notes, so they go. graph.stats
+             * then reports computed figures only (docs/protocol.md). */
+            tn_val_free(&m->meta);
             break;
         }
         for (size_t i = 0; i < c->nn; i++) {

@@ -19,7 +19,10 @@ static void usage(FILE *out) {
             "  --home ID                 the home node (default CN-430000, Hunan)\n"
             "  --data DIR                keep the graph in DIR (snapshot + journal); without it the\n"
             "                            graph lives in memory only. A new DIR starts from the\n"
-            "                            built-in dataset (or empty with --empty)\n"
+            "                            built-in dataset (--dataset), or empty with --empty\n"
+            "  --dataset NAME            built-in data to start from: hunan+china (default: Hunan's\n"
+            "                            verified pairs and the other Chinese provinces' pairs as\n"
+            "                            peer evidence) or hunan (Hunan's verified pairs alone)\n"
             "  --fsync POLICY            always (default: fsync before each reply), everysec, no\n"
             "  --compact-bytes N         write a new snapshot when the journal passes N bytes (64 MiB)\n"
             "  --empty                   start with an empty graph instead of the built-in dataset\n"
@@ -87,7 +90,8 @@ int main(int argc, char **argv) {
     int empty = 0;
     const char *data_dir = NULL;
     const char *tokens = NULL;
-    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1 };
+    tn_dataset_t dataset = TN_DATASET_DEFAULT;
+    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,6 +105,12 @@ int main(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--empty") == 0) {
             empty = 1;
+        } else if (strcmp(a, "--dataset") == 0) {
+            NEED_VALUE();
+            if (tn_dataset_parse(v, &dataset) != 0) {
+                fprintf(stderr, "twinnetd: --dataset is hunan+china or hunan, got '%s'\n", v);
+                return 2;
+            }
         } else if (strcmp(a, "--listen") == 0) {
             NEED_VALUE();
             if (parse_listen(v, &cfg) != 0) {
@@ -224,7 +234,7 @@ int main(int argc, char **argv) {
     tn_store_t *store = NULL;
     tn_error_t lerr = TN_ERROR_INIT;
     if (data_dir) {
-        sopts.seed_builtin = !empty;
+        sopts.seed_dataset = empty ? TN_DATASET_NONE : dataset;
         if (tn_store_open(data_dir, &sopts, cfg.home, &store, &model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: cannot start from %s: %s\n", data_dir, lerr.message);
             tn_error_clear(&lerr);
@@ -236,7 +246,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: out of memory\n");
             goto fail;
         }
-        if (!empty && tn_dataset_load_builtin(model, &lerr) != TN_OK) {
+        if (!empty && tn_dataset_load(model, dataset, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
                     tn_code_name(lerr.code), lerr.message);
             tn_error_clear(&lerr);

@@ -47,7 +47,7 @@ typedef struct tn_store tn_store_t;
 typedef struct tn_store_opts {
     tn_fsync_policy_t fsync;
     uint64_t compact_bytes;  /* compact when the journal passes this; default 64 MiB */
-    int seed_builtin;        /* an empty directory starts from the built-in dataset */
+    int seed_dataset;        /* a tn_dataset_t: what an empty directory starts from */
 } tn_store_opts_t;
 
 /* Open (creating if needed) the directory and recover its graph into a new
