@@ -248,7 +248,7 @@ class A3BeforeAuth(AuthCase):
             # An ordinary answer on an open connection: not a framing error.
             self.assertNotIn((err or {}).get("code"), ("too_large", "parse_error"), err)
             self.assertEqual(c.call("server.ping"), "pong")
-            self.assertEqual(len(c.call("node.list", {"limit": 1000})["items"]), REF_NODES())
+            self.assertEqual(len(c.call("node.list", {"limit": 10000})["items"]), REF_NODES())
 
 
 def REF_NODES():

@@ -671,13 +671,31 @@ class Connections(ProtoCase):
             finally:
                 self.daemon = None
 
+    def wait_connections(self, client, n, timeout=5.0):
+        """Until server.info (asked on 'client') counts n connections. The
+        server learns of a client's close only when its loop reads the EOF,
+        so a slot freed by a just-closed socket (the harness's readiness
+        probe, a closed client) is not yet free when close() returns."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = client.call("server.info")["connections"]
+            if got == n or time.monotonic() > deadline:
+                self.assertEqual(got, n, "server.info connections")
+                return
+            time.sleep(0.01)
+
     def test_connection_limit(self):
         with h.Daemon(args=["--max-connections", "10"]) as d:
             self.daemon = d
             try:
-                held = [d.client(timeout=5) for _ in range(10)]
-                for c in held:
-                    self.assertEqual(c.call("server.ping"), "pong")
+                held = [d.client(timeout=5)]
+                # Only then open the others: the readiness probe's slot is
+                # free, so ten clients fit exactly.
+                self.wait_connections(held[0], 1)
+                for _ in range(9):
+                    held.append(d.client(timeout=5))
+                    self.assertEqual(held[-1].call("server.ping"), "pong")
+                self.wait_connections(held[0], 10)
                 extra = d.client(timeout=5)
                 self.assertTrue(extra.read_all_until_close(3.0), "the 11th connection was kept")
                 if extra.order:
@@ -686,7 +704,7 @@ class Connections(ProtoCase):
                 for c in held:      # the first ten are undisturbed
                     self.assertEqual(c.call("server.ping"), "pong")
                 held.pop().close()
-                time.sleep(0.2)
+                self.wait_connections(held[0], 9)
                 self.probe()        # a freed slot is reused
                 for c in held:
                     c.close()
