@@ -31,7 +31,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from tnharness import Daemon, cli_path, source_dir  # noqa: E402
+from tnharness import Daemon, cli_path, dataset, source_dir  # noqa: E402
 
 SRC = source_dir()
 sys.path.insert(0, os.path.join(SRC, "clients", "python"))
@@ -279,14 +279,20 @@ class ConverterTest(unittest.TestCase):
                          len({x for x in ends if x not in ids}))
 
 
+def hunan_daemon():
+    """A daemon on the verified Hunan dataset alone (the peer data is then
+    imported by the test; without --dataset it is served already)."""
+    return Daemon(args=["--dataset", "hunan"])
+
+
 class ChinaImportTest(unittest.TestCase):
-    """datasets/china on a daemon started with the built-in dataset."""
+    """datasets/china imported on a daemon started with the Hunan dataset."""
 
     @classmethod
     def setUpClass(cls):
         with open(os.path.join(CHINA, "meta.json"), encoding="utf-8") as f:
             cls.meta = json.load(f)
-        cls.daemon = Daemon().start()
+        cls.daemon = hunan_daemon().start()
         try:
             cls.before = snapshot(cls.daemon.port)
             with Client("127.0.0.1", cls.daemon.port) as c:
@@ -325,8 +331,13 @@ class ChinaImportTest(unittest.TestCase):
         b, a = self.before, self.after
         self.assertEqual(a["stats"]["home"], b["stats"]["home"])
         self.assertEqual(a["stats_headline"]["home"], b["stats_headline"]["home"])
-        self.assertEqual(a["stats_headline"]["home"]["pairs"], 66)
-        self.assertEqual(a["stats_headline"]["home"]["countries"], 28)
+        hunan = dataset(("hunan",))
+        headline = hunan.home_pairs(as_of=2021, min_confidence="medium")
+        self.assertEqual(a["stats_headline"]["home"]["pairs"], len(headline))
+        self.assertEqual(a["stats_headline"]["home"]["countries"],
+                         len(hunan.home_countries(headline)))
+        self.assertEqual(a["stats_headline"]["home"]["pairs"],
+                         hunan.meta["verified"]["as_of_2021_min_medium"]["pairs"])
         for key in ("coverage_country", "coverage_unit", "home_pairs"):
             self.assertEqual(without_epoch(a[key]), without_epoch(b[key]), key)
         self.assertEqual(a["gaps"]["idle_units"], b["gaps"]["idle_units"])
@@ -392,7 +403,7 @@ class ChinaImportTest(unittest.TestCase):
         cli = cli_path()
         r = subprocess.run([cli, "--help"], capture_output=True, text=True, timeout=30)
         self.assertIn("import", r.stdout + r.stderr)
-        with Daemon() as d:
+        with hunan_daemon() as d:
             r = subprocess.run([cli, "--port", str(d.port), "import", "--quiet",
                                 "--nodes", os.path.join(CHINA, "nodes.csv"),
                                 "--pairs", os.path.join(CHINA, "pairs.csv")],
@@ -414,6 +425,57 @@ class ChinaImportTest(unittest.TestCase):
             self.assertEqual(without_epoch(via_cli[key]), without_epoch(self.after[key]), key)
 
 
+class DefaultDatasetTest(unittest.TestCase):
+    """Without --dataset the daemon serves Hunan and the peer provinces
+    (datasets/china embedded): the same graph as importing datasets/china
+    onto the Hunan dataset, with Hunan's figures unchanged and peer evidence
+    in gaps and recommend from the first start."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(CHINA, "meta.json"), encoding="utf-8") as f:
+            cls.meta = json.load(f)
+        with Daemon() as d:
+            cls.default = snapshot(d.port)
+            with Client("127.0.0.1", d.port) as c:
+                cls.africa = c.call("query.gaps", region="Africa", limit=5)
+                cls.stats = c.call("graph.stats")
+        with hunan_daemon() as d:
+            cls.hunan = snapshot(d.port)
+            stream_import(d.port, os.path.join(CHINA, "nodes.csv"),
+                          os.path.join(CHINA, "pairs.csv"))
+            cls.imported = snapshot(d.port)
+
+    def test_default_equals_hunan_plus_imported_china(self):
+        for key in ("coverage_country", "coverage_unit", "gaps", "home_pairs"):
+            self.assertEqual(without_epoch(self.default[key]),
+                             without_epoch(self.imported[key]), key)
+        d, i = dict(self.default["stats"]), dict(self.imported["stats"])
+        self.assertEqual((d["nodes"], d["pairs"]), (i["nodes"], i["pairs"]))
+        self.assertEqual(d["epoch"], 1)         # one batch at start
+
+    def test_hunan_figures_are_the_verified_ones(self):
+        for key in ("stats", "stats_headline"):
+            home = dict(self.default[key]["home"])
+            self.assertEqual(home.pop("peers"), {"dataset": "china-peer",
+                                                 "pairs": self.meta["pairs"],
+                                                 "source": SOURCE, "confidence": "medium"})
+            self.assertEqual(home, self.hunan[key]["home"], key)
+        verified = dataset(("hunan",)).meta["verified"]
+        self.assertEqual(self.stats["home"]["pairs"], verified["pairs"])
+        self.assertEqual(self.stats["home"]["countries"], verified["countries"])
+
+    def test_gaps_africa_ranked_by_peer_evidence(self):
+        expected = peer_counts_from_source(read_csv(os.path.join(DATA, "china_twinning.csv")),
+                                           read_csv(os.path.join(DATA, "china_twinning.csv")))
+        got = [(u["id"], u["peer_pairs"]) for u in self.africa["uncovered"]]
+        self.assertEqual(len(got), 5)
+        self.assertGreater(got[0][1], 0)
+        for cid, n in got:
+            self.assertEqual(n, expected.get(cid, 0), cid)
+        self.assertEqual([n for _, n in got], sorted((n for _, n in got), reverse=True))
+
+
 class WorldImportTest(unittest.TestCase):
     """The world network, converted into a temporary directory (3.4 MB, not
     committed), on the built-in dataset."""
@@ -427,7 +489,7 @@ class WorldImportTest(unittest.TestCase):
         if r.returncode != 0:
             raise AssertionError("convert_twinning.py world failed: %s" % r.stderr)
         cls.meta = json.loads(r.stdout)
-        cls.daemon = Daemon().start()
+        cls.daemon = hunan_daemon().start()
         try:
             cls.before = snapshot(cls.daemon.port)
             t0 = time.monotonic()
