@@ -24,7 +24,15 @@ done
 py=/usr/bin/python3
 $py "$root/datasets/tools/build_dataset.py"                  # -> datasets/hunan/
 $py "$root/datasets/tools/convert_twinning.py" china --quiet # -> datasets/china/ (on top of hunan)
-if [ -x "$root/scripts/readme_figures.py" ]; then
-  $py "$root/scripts/readme_figures.py"                      # README figures block
-fi
 echo "refresh: datasets/source, datasets/hunan and datasets/china are up to date; review git diff datasets/"
+# README.md quotes figures and real output of these data: rebuild (the
+# binaries embed the datasets) and regenerate them.
+if [ -n "${TN_BUILD_DIR:-}" ]; then
+  cmake --build "$TN_BUILD_DIR" --target twinnetd twinnet >/dev/null
+  $py "$root/scripts/readme_figures.py" --twinnetd "$TN_BUILD_DIR/service/twinnetd" \
+      --cli "$TN_BUILD_DIR/clients/twinnet"
+  echo "refresh: README.md figures regenerated"
+else
+  echo "refresh: now rebuild and run scripts/readme_figures.py --twinnetd BUILD/service/twinnetd" \
+       "--cli BUILD/clients/twinnet (or set TN_BUILD_DIR=BUILD)"
+fi
