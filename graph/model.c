@@ -405,7 +405,7 @@ static int check_node_refs(const stage_t *st, const tn_node_t *n, int batch, int
 }
 
 /* When an existing node changes kind, nodes and pairs that relied on the old
- * kind would break an invariant: refuse (PROTOCOL.md section 2, conflict). */
+ * kind would break an invariant: refuse (docs/protocol.md, "Errors", conflict). */
 static int check_kind_change(const stage_t *st, const tn_node_t *n, int batch, int64_t index,
                              tn_error_t *err) {
     const tn_model_t *m = st->m;

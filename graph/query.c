@@ -34,7 +34,7 @@ static const char *const p_recommend[] = {
     "progress", NULL };
 static const char *const p_metrics[] = { "if_epoch", NULL };
 
-/* PROTOCOL.md section 5, in its order. */
+/* docs/protocol.md, "Methods", in its order. */
 static const tn_query_def_t queries[] = {
     { "graph.stats",      tn_q_graph_stats,    p_stats,      0, 0 },
     { "node.get",         tn_q_node_get,       p_node_get,   0, 0 },

@@ -1,5 +1,5 @@
 /*
- * recommend.c -- query.recommend (PROTOCOL.md section 5): foreign cities and
+ * recommend.c -- query.recommend (docs/protocol.md, "Methods"): foreign cities and
  * provinces a unit could partner with next, ranked by a documented,
  * deterministic score that combines network evidence with coverage gaps,
  * and explained in plain words.

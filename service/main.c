@@ -78,7 +78,7 @@ static int parse_listen(const char *s, tn_config_t *cfg) {
     return 0;
 }
 
-/* Without tokens the server is for this machine only (PROTOCOL.md section 5,
+/* Without tokens the server is for this machine only (docs/protocol.md, "Methods",
  * Auth): loopback addresses are 127.0.0.0/8 and ::1. */
 static int is_loopback(const char *host) {
     return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;

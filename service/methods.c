@@ -1,5 +1,5 @@
 /*
- * methods.c -- every method of PROTOCOL.md section 5 in one table, and the
+ * methods.c -- every method of docs/protocol.md, "Methods" in one table, and the
  * three ways a request is served:
  *  - inline on the loop (server.*, metrics.subscribe): constant time;
  *  - as a change: validated and applied on the loop through the model's
@@ -109,7 +109,7 @@ void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch) {
             srv->cache_epoch = srv->epoch;
         }
     }
-    /* PROTOCOL.md section 7: an event to every subscriber. */
+    /* docs/protocol.md, "Notifications": an event to every subscriber. */
     tn_val_t ev = TN_VAL_NIL;
     if (tn_val_set_map(&ev, 2) != 0 || tn_map_add_str(&ev, "type", "epoch") != 0
         || tn_map_add_int(&ev, "epoch", (int64_t) epoch) != 0) {
@@ -450,7 +450,7 @@ static void do_query(tn_conn_t *c, uint32_t msgid, const method_t *m, const tn_v
     }
     uint64_t epoch = srv->epoch;
     if (strcmp(m->name, "metrics.get") == 0) {
-        /* PROTOCOL.md section 5: if_epoch equal to the current epoch costs
+        /* docs/protocol.md, "Methods": if_epoch equal to the current epoch costs
          * one comparison. */
         const tn_val_t *ie = tn_map_get(opts, "if_epoch");
         int64_t want;

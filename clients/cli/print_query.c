@@ -1,6 +1,6 @@
 /*
  * print_query.c -- printers for the analysis queries: query.centrality,
- * query.coverage, query.gaps and query.recommend (PROTOCOL.md section 5).
+ * query.coverage, query.gaps and query.recommend (docs/protocol.md, "Methods").
  * Each prints a heading line, then its rows as tables.
  */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 """twinnet -- a small Python client for the twinnetd msgpack-RPC service.
 
 Works with the Debian python3-msgpack (1.0.3) under /usr/bin/python3.
-The protocol (PROTOCOL.md) is msgpack-RPC: requests [0, msgid, method, [options]],
+The protocol (docs/protocol.md) is msgpack-RPC: requests [0, msgid, method, [options]],
 responses [1, msgid, error, result], notifications [2, method, params].
 
     from twinnet import Client, TwinnetError
@@ -18,7 +18,7 @@ responses [1, msgid, error, result], notifications [2, method, params].
 
 Pipelining: ``send`` returns the msgid without waiting; ``recv`` returns the
 next message from the server; ``wait(msgid)`` returns one request's result.
-Responses may arrive in any order (PROTOCOL.md section 1).
+Responses may arrive in any order (docs/protocol.md, "Transport and framing").
 
     ids = [c.send("node.get", {"id": i}) for i in ("CN-430100", "JP")]
     results = [c.wait(i) for i in ids]

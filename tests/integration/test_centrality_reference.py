@@ -152,7 +152,7 @@ def igraph_of(g):
 
 
 def reference(g, metric, normalized, cutoff=None, damping=0.85):
-    """{vertex id: score} as PROTOCOL.md section 5 defines it."""
+    """{vertex id: score} as docs/protocol.md, "Methods" defines it."""
     n = g.number_of_nodes()
     if metric == "degree":
         raw = {v: float(d) for v, d in g.degree()}

@@ -1,4 +1,4 @@
-"""Changes (PROTOCOL.md section 5, "Changes"; section 2 "an error never
+"""Changes (docs/protocol.md, "Methods", "Changes"; section 2 "an error never
 changes state"; section 7 events): node/pair upsert and delete, cascade,
 conflicts, import.batch atomicity, error details, replace mode, dry_run,
 pairs referencing nodes of the same batch, and metrics.subscribe events.

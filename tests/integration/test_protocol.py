@@ -1,4 +1,4 @@
-"""Wire protocol (PROTOCOL.md sections 1, 2, 6): framing, msgid matching,
+"""Wire protocol (docs/protocol.md: framing, errors, limits): framing, msgid matching,
 pipelining, out-of-order replies, every error code reachable without auth,
 hostile headers and memory. Runs against real twinnetd processes on
 127.0.0.1, port 0."""
@@ -157,7 +157,7 @@ class Basics(ProtoCase):
             self.assertEqual(c.notifications, [])
 
     def test_pipelined_reads_are_served_not_refused_busy(self):
-        """PROTOCOL.md section 1: a client may send many requests without
+        """docs/protocol.md, "Transport and framing": a client may send many requests without
         waiting. 1000 cheap node.get in one write on an otherwise idle server
         must all be served (backpressure, not 'busy', for a single client)."""
         nodes = ["CN-430100", "CN-430200", "JP", "CN-430000", "BE-mons"]
