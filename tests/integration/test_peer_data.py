@@ -221,7 +221,11 @@ class ConverterTest(unittest.TestCase):
                 nid = self.builtin_nodes[nid]["parent"] if nid in self.builtin_nodes else ""
             return False
         units = {nid for nid in self.builtin_nodes if is_unit(nid)}
-        self.assertEqual(len(units), 21)
+        # Hunan, its prefectures and the county-level units of the divisions file.
+        with open(os.path.join(DATA, "hunan_divisions.csv"), encoding="utf-8") as f:
+            n_div = sum(1 for _ in csv.DictReader(f))
+        self.assertEqual(len(units), n_div)
+        self.assertEqual(len(units), dataset(("hunan",)).meta["verified"]["home_units"])
         self.assertIn("CN-430181", units)      # Liuyang, under Changsha
         seen = set()
         builtin_keys = {frozenset((p["a"], p["b"])) for p in self.builtin_pairs}
