@@ -464,7 +464,7 @@ class Generated(RefCase):
                 self.compare(got, reference(g, metric, False), EXACT_REL, "filtered " + metric)
 
 
-del RefCase    # only the two concrete cases run
+del RefCase    # only the concrete cases run
 
 if __name__ == "__main__":
     unittest.main()
