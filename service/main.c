@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "dataset.h"
 #include "log.h"
+#include "registry.h"
 #include "server.h"
 #include "store.h"
 
@@ -302,7 +303,7 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT },
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind },
                  .dataset = TN_DATASET_DEFAULT };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
