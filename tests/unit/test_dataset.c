@@ -244,11 +244,11 @@ static void test_hunan_china(void) {
     char why[100];
     CHECK_EQ_INT(tn_val_from_json("{\"nodes\": [{\"id\": \"FR\", \"kind\": \"country\", "
                                   "\"name\": \"France\"}]}", 62, &opts, why, sizeof why), 0);
-    CHECK_EQ_INT(tn_model_apply(m, "import.batch", &opts, &result, &err), TN_OK);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &opts, &result, &err), TN_OK);
     tn_val_free(&result);
     CHECK(tn_map_get(tn_model_meta(m), "note") != NULL);
     CHECK(tn_map_add_str(&opts, "mode", "replace") == 0);
-    CHECK_EQ_INT(tn_model_apply(m, "import.batch", &opts, &result, &err), TN_OK);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &opts, &result, &err), TN_OK);
     CHECK_EQ_INT(tn_model_node_count(m), 1);
     CHECK(tn_map_get(tn_model_meta(m), "note") == NULL);
     CHECK(tn_map_get(tn_model_meta(m), "reference") == NULL);
