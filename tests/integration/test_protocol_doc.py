@@ -4,7 +4,8 @@ Starts twinnetd, asks server.methods, and fails when
 - a method the server offers has no section in the reference,
 - the reference documents a method the server does not offer,
 - a method's documented option names differ from the names the server
-  reports (server.methods "params"), or
+  reports (server.methods "params"), or its required options differ from
+  those the server's schema requires, or
 - the documented least role of a method differs from the server's.
 
 A method section is a heading "### `name`"; its options are the first
@@ -47,7 +48,7 @@ def parse(path):
             line = line.rstrip("\n")
             m = HEADING.match(line)
             if m:
-                current = {"options": set(), "line": n, "text": []}
+                current = {"options": set(), "required": set(), "line": n, "text": []}
                 if m.group(1) in out:
                     raise AssertionError("%s:%d: %s documented twice" % (path, n, m.group(1)))
                 out[m.group(1)] = current
@@ -69,6 +70,9 @@ def parse(path):
                 o = OPTION_ROW.match(line)
                 if o:
                     current["options"].add(o.group(1))
+                    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                    if len(cells) >= 3 and cells[2] == "required":
+                        current["required"].add(o.group(1))
     return out
 
 
@@ -122,6 +126,21 @@ class ProtocolDoc(unittest.TestCase):
                 diffs.append("%s (%s:%d): only in the server %s, only in the doc %s"
                              % (name, self.docs[name]["path"], self.docs[name]["line"],
                                 sorted(server - doc), sorted(doc - server)))
+        self.assertEqual(diffs, [])
+
+    def test_required_options_agree(self):
+        # The default column says "required" exactly for the options the
+        # server's schema marks required.
+        diffs = []
+        for name in sorted(set(self.items) & set(self.docs)):
+            opts = self.items[name].get("options")
+            if opts is None:
+                continue
+            server = {o["name"] for o in opts if o.get("required")}
+            doc = self.docs[name]["required"]
+            if server != doc:
+                diffs.append("%s: required in the server %s, in the doc %s"
+                             % (name, sorted(server), sorted(doc)))
         self.assertEqual(diffs, [])
 
     def test_roles_agree(self):
