@@ -432,7 +432,7 @@ static int check_node_refs(const stage_t *st, const tn_node_t *n, int batch, int
 }
 
 /* When an existing node changes kind, nodes and pairs that relied on the old
- * kind would break an invariant: refuse (PROTOCOL.md section 2, conflict). */
+ * kind would break an invariant: refuse (docs/protocol.md, "Errors", conflict). */
 static int check_kind_change(const stage_t *st, const tn_node_t *n, int batch, int64_t index,
                              tn_error_t *err) {
     const tn_model_t *m = st->m;
@@ -890,6 +890,11 @@ void tn_change_commit(tn_model_t *m, tn_change_t *c) {
             r->nodes = tmp.nodes; r->adj = tmp.adj; r->nn = tmp.nn; r->ncap = tmp.ncap;
             r->node_idx = tmp.node_idx; r->pairs = tmp.pairs; r->np = tmp.np; r->pcap = tmp.pcap;
             r->pair_idx = tmp.pair_idx;
+            /* The dataset's notes (official reference, verified counts,
+             * peers) describe what was loaded; a replace loads something
+             * else, and no import carries notes, so they go. graph.stats
+             * then reports computed figures only (docs/protocol.md). */
+            tn_val_free(&m->meta);
             break;
         }
         for (size_t i = 0; i < c->nn; i++) {

@@ -10,7 +10,7 @@
  * between: tn_change_prepare() validates a whole request against the model
  * and allocates everything the change needs, without touching the model;
  * tn_change_commit() then applies it without allocating, so it cannot fail
- * half-way. "An error never changes state" (PROTOCOL.md section 2) follows
+ * half-way. "An error never changes state" (docs/protocol.md, "Errors") follows
  * from prepare being the only step that can fail.
  */
 #ifndef TN_MODEL_H

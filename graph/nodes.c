@@ -1,6 +1,6 @@
 /*
  * nodes.c -- the record queries over a snapshot: node.get, node.find,
- * node.neighbors and pair.list (PROTOCOL.md section 5).
+ * node.neighbors and pair.list (docs/protocol.md, "Methods").
  *
  * All four are fast (one pass over nodes or pairs, or one adjacency list)
  * and scan in snapshot order, so their output is sorted by id or by pair

@@ -33,7 +33,7 @@ tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opt
  * invalid_params even if the service did not look at it. */
 tn_code_t tn_q_slow_opts(const tn_val_t *opts, tn_error_t *err);
 
-/* The home a query works for: PROTOCOL.md section 3. */
+/* The home a query works for: docs/protocol.md, "Data model". */
 typedef struct tn_q_home {
     const char *id;             /* the home id (may name no node) */
     int64_t idx;                /* its vertex, -1 when absent */

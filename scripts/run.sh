@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build twinnet (installing missing Debian packages) and start twinnetd on
-# the built-in Hunan dataset at 127.0.0.1:7700. Extra arguments go to twinnetd.
+# the built-in dataset (Hunan with the other Chinese provinces' pairs; add
+# --dataset hunan for Hunan alone) at 127.0.0.1:7700. Extra arguments go to
+# twinnetd.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh"

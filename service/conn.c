@@ -238,7 +238,7 @@ static const tn_caller_ops_t conn_ops = {
 void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     srv->stats.connections_total++;
     if (srv->nconns >= srv->cfg.max_connections) {
-        /* PROTOCOL.md section 2: busy when shedding connections. A best-effort
+        /* docs/protocol.md, "Errors": busy when shedding connections. A best-effort
          * error frame, then close: the client learns why. */
         tn_error_t err = TN_ERROR_INIT;
         char *buf = NULL;
@@ -369,7 +369,7 @@ static void conn_send(tn_conn_t *c, const char *buf, size_t len) {
     size_t pending = evbuffer_get_length(out);
     if (pending + len > c->srv->cfg.out_hard) {
         /* A client that does not read its replies is disconnected, not
-         * buffered without bound (PROTOCOL.md section 6). The free happens
+         * buffered without bound (docs/protocol.md, "Limits"). The free happens
          * from the write callback's caller path via closing + drop. */
         tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->caller.peer,
                pending + len, c->srv->cfg.out_hard);
@@ -415,8 +415,8 @@ static int process_buffer(tn_conn_t *c) {
             bufferevent_disable(c->bev, EV_READ);
             return 0;
         }
-        /* Before auth, frames are held to a few KiB (issue 4; Redis's
-         * CVE-2021-32675 fix): an anonymous peer cannot make us buffer much. */
+        /* Before auth, frames are held to a few KiB (as Redis does since
+         * CVE-2021-32675): an anonymous peer cannot make us buffer much. */
         const tn_frame_limits_t *lim = c->caller.role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
                                                                : &c->srv->cfg.limits;
         tn_frame_status_t st = tn_frame_scan(&c->frame, c->ibuf, c->ilen, lim);

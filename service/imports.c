@@ -8,7 +8,7 @@
 #include "imports.h"
 #include "writes.h"
 
-/* ---- streamed imports (PROTOCOL.md section 5) ----
+/* ---- streamed imports (docs/protocol.md, "Methods") ----
  * Records are staged on the connection until commit, invisible to anyone;
  * commit hands the whole batch to the writer as one import.batch, so it is
  * atomic and durable like any batch. A dropped connection drops its

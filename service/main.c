@@ -26,6 +26,7 @@ typedef struct opts {
     tn_config_t cfg;
     tn_store_opts_t sopts;
     int empty;
+    tn_dataset_t dataset;  /* what a new graph starts from (--dataset) */
     const char *data_dir;
     const char *tokens;
 } opts_t;
@@ -171,6 +172,15 @@ static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
     return FLAG_BAD;
 }
 
+static flag_rc_t set_dataset(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (tn_dataset_parse(v, &o->dataset) != 0) {
+        fprintf(stderr, "twinnetd: --dataset is hunan+china or hunan, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    return FLAG_OK;
+}
+
 /* ---- the table ---- */
 
 #define OFF(member) offsetof(opts_t, member)
@@ -190,7 +200,11 @@ static const flag_t flags[] = {
     STR("--data", "DIR", data_dir,
         "keep the graph in DIR (snapshot + journal); without it the"
         "\ngraph lives in memory only. A new DIR starts from the"
-        "\nbuilt-in dataset (or empty with --empty)"),
+        "\nbuilt-in dataset (--dataset), or empty with --empty"),
+    CUSTOM("--dataset", NULL, "NAME", set_dataset,
+           "built-in data to start from: hunan+china (default: Hunan's"
+           "\nverified pairs and the other Chinese provinces' pairs as"
+           "\npeer evidence) or hunan (Hunan's verified pairs alone)"),
     CUSTOM("--fsync", NULL, "POLICY", set_fsync,
            "always (default: fsync before each reply), everysec, no"),
     INT("--compact-bytes", sopts.compact_bytes, INT_U64, 1, SIZE_MAX, 0, NULL,
@@ -289,7 +303,8 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, tn_registry_change_kind } };
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind },
+                 .dataset = TN_DATASET_DEFAULT };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)
@@ -325,7 +340,7 @@ int main(int argc, char **argv) {
     tn_store_t *store = NULL;
     tn_error_t lerr = TN_ERROR_INIT;
     if (data_dir) {
-        sopts.seed_builtin = !empty;
+        sopts.seed_dataset = empty ? TN_DATASET_NONE : o.dataset;
         if (tn_store_open(data_dir, &sopts, cfg.home, &store, &model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: cannot start from %s: %s\n", data_dir, lerr.message);
             tn_error_clear(&lerr);
@@ -337,7 +352,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: out of memory\n");
             goto fail;
         }
-        if (!empty && tn_dataset_load_builtin(model, &lerr) != TN_OK) {
+        if (!empty && tn_dataset_load(model, o.dataset, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
                     tn_code_name(lerr.code), lerr.message);
             tn_error_clear(&lerr);

@@ -4,8 +4,8 @@
  * One event loop thread owns every socket; the writer thread owns the live
  * model (writer.h); query
  * workers (jobs.c) own nothing but the job they run. Accept errors such as
- * EMFILE disable the listener for a moment instead of spinning (libevent
- * issue #71), and SIGPIPE is ignored so a peer that resets mid-reply
+ * EMFILE disable the listener for a moment instead of spinning (libevent's
+ * listener would otherwise retry at once, forever), and SIGPIPE is ignored so a peer that resets mid-reply
  * cannot kill the process.
  */
 #include <arpa/inet.h>

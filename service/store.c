@@ -506,12 +506,12 @@ tn_code_t tn_store_open(const char *dir, const tn_store_opts_t *opts, const char
     }
     if (!have_snapshot) {
         /* A new directory: seed it, and make the seed durable at once. */
-        if (opts->seed_builtin && (rc = tn_dataset_load_builtin(m, err)) != TN_OK)
+        if ((rc = tn_dataset_load(m, (tn_dataset_t) opts->seed_dataset, err)) != TN_OK)
             goto fail;
         if ((rc = tn_store_compact(st, m, err)) != TN_OK)
             goto fail;
-        tn_log(TN_LOG_INFO, "%s: new data directory (%s)", dir,
-               opts->seed_builtin ? "seeded with the built-in dataset" : "empty");
+        tn_log(TN_LOG_INFO, "%s: new data directory (dataset %s)", dir,
+               tn_dataset_name((tn_dataset_t) opts->seed_dataset));
     } else if ((rc = replay_journal(st, m, err)) != TN_OK) {
         goto fail;
     }

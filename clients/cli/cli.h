@@ -67,7 +67,7 @@ typedef struct tn_cli_opt {
     const char *help;
 } tn_cli_opt_t;
 
-/* Prints a successful result of one shape (PROTOCOL.md section 5). */
+/* Prints a successful result of one shape (docs/protocol.md, "Methods"). */
 typedef void (*tn_cli_printer_t)(const tn_val_t *res);
 
 /* A query command: one server method, its options and its printer. */

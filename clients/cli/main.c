@@ -5,7 +5,7 @@
  * Each query subcommand maps to one server method: its arguments become the
  * options map (flag --as-of becomes key "as_of"), the result is printed
  * either as JSON (--json) or by a printer made for that result's shape
- * (PROTOCOL.md section 5), as aligned tables whose widths count terminal
+ * (docs/protocol.md, "Methods"), as aligned tables whose widths count terminal
  * columns, not bytes, so Chinese names line up.
  *
  * The CLI checks only what it must to build a request (a number is a

@@ -1,7 +1,7 @@
 /*
  * print_query.c -- printers for the analysis queries: query.centrality,
- * query.coverage and query.gaps (PROTOCOL.md section 5); query.recommend and
- * query.plan are in advice.c.
+ * query.coverage and query.gaps (docs/protocol.md, "Methods"); query.recommend
+ * and query.plan are in advice.c.
  * Each prints a heading line, then its rows as tables.
  */
 #include <stdio.h>

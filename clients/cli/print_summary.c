@@ -1,7 +1,7 @@
 /*
  * print_summary.c -- printers for the summary results: graph.stats and the
- * metrics.get dashboard snapshot, which repeats the stats summary (PROTOCOL.md
- * section 5). Absent figures show as "?".
+ * metrics.get dashboard snapshot, which repeats the stats summary
+ * (docs/protocol.md). Absent figures show as "?".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* Fill 'l' with the summary lines of a graph.stats result; returns count
- * (at most 6). */
+ * (at most 7). */
 static size_t stats_lines(const tn_val_t *res, tn_cli_line_t *l) {
     size_t n = 0;
     char *s;
@@ -49,6 +49,16 @@ static size_t stats_lines(const tn_val_t *res, tn_cli_line_t *l) {
     if ((s = tn_cli_field(res, "home.note", TN_CELL_AUTO)) != NULL) {
         l[n].label = "note";
         l[n++].text = s;
+    }
+    /* Peer data loaded beside the home's own pairs (not counted in home). */
+    if (tn_cli_get(res, "home.peers")) {
+        char *d = tn_cli_field(res, "home.peers.dataset", TN_CELL_AUTO),
+             *p = tn_cli_field(res, "home.peers.pairs", TN_CELL_AUTO),
+             *c = tn_cli_field(res, "home.peers.confidence", TN_CELL_AUTO);
+        l[n].label = "peers";
+        l[n++].text = tn_cli_fmt("%s: %s pairs of other provinces (%s confidence), not counted in home",
+                                 d ? d : "?", p ? p : "?", c ? c : "?");
+        free(d), free(p), free(c);
     }
     return n;
 }

@@ -222,7 +222,7 @@ typedef struct col {
     int required;
 } col_t;
 
-/* PROTOCOL.md section 3; required = what no record can do without. */
+/* docs/protocol.md, "Data model"; required = what no record can do without. */
 static const col_t node_cols[] = {
     { "id", COL_STR, 1 },        { "kind", COL_STR, 1 },      { "name", COL_STR, 1 },
     { "name_zh", COL_STR, 0 },   { "country", COL_STR, 0 },   { "parent", COL_STR, 0 },

@@ -1,4 +1,4 @@
-"""Durability (issue 3, docs/durability.md): nothing acknowledged is lost,
+"""Durability (docs/durability.md): nothing acknowledged is lost,
 nothing half-applied is kept.
 
 - kill -9 at random moments during a pipelined stream of changes (several

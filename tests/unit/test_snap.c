@@ -233,7 +233,8 @@ static igraph_error_t ring_betweenness(igraph_integer_t n, igraph_vector_t *res)
     return IGRAPH_SUCCESS;
 }
 
-/* STYLE.md section 2.1: a stopped igraph call unwinds cleanly. */
+/* A stopped igraph call unwinds cleanly (igraph leaves the interrupted
+ * function's locals on its finally stack; the bridge must free them). */
 static void test_bridge_interrupt(void) {
     atomic_int flag = TN_STOP_DEADLINE;
     tn_qctx_t ctx = { &flag, NULL, NULL };

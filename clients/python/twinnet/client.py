@@ -1,7 +1,7 @@
 """twinnet.client -- the connection: msgpack-RPC over one TCP socket.
 
 Works with the Debian python3-msgpack (1.0.3) under /usr/bin/python3.
-The protocol (docs/protocol-notes.md) is msgpack-RPC: requests [0, msgid, method, [options]],
+The protocol (docs/protocol.md) is msgpack-RPC: requests [0, msgid, method, [options]],
 responses [1, msgid, error, result], notifications [2, method, params].
 
     from twinnet import Client, TwinnetError
