@@ -27,11 +27,21 @@ void tn_cache_clear(tn_server_t *srv) {
     tn_hmap_init(&srv->cache);
 }
 
-const cache_entry_t *tn_cache_get(tn_server_t *srv, const char *key) {
+static const cache_entry_t *lookup(tn_server_t *srv, const char *key) {
     size_t i;
     if (srv->cache_epoch != srv->epoch || !tn_hmap_get(&srv->cache, key, &i))
         return NULL;
     return &srv->cache_entries[i];
+}
+
+/* A look-up on behalf of a request: counted as a hit or a miss. */
+const cache_entry_t *tn_cache_get(tn_server_t *srv, const char *key) {
+    const cache_entry_t *e = lookup(srv, key);
+    if (e != NULL)
+        srv->cache_hits++;
+    else
+        srv->cache_misses++;
+    return e;
 }
 
 /* Keep a result of 'epoch' under 'key', encoding it once, so a hit costs a
@@ -41,7 +51,7 @@ const cache_entry_t *tn_cache_get(tn_server_t *srv, const char *key) {
  * 'result' is untouched). */
 const cache_entry_t *tn_cache_put(tn_server_t *srv, uint64_t epoch, const char *key,
                                       tn_val_t *result) {
-    if (epoch != srv->epoch || tn_cache_get(srv, key) != NULL)
+    if (epoch != srv->epoch || lookup(srv, key) != NULL)
         return NULL;
     if (srv->cache_epoch != epoch) {
         tn_cache_clear(srv);
@@ -116,7 +126,7 @@ void tn_reply_cached(tn_conn_t *c, uint32_t msgid, const char *method, const cac
     memcpy(srv->obuf, head, sizeof head);
     memcpy(srv->obuf + sizeof head, e->enc, e->enc_len);
     srv->olen = need;
-    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 0);
+    tn_reply_count(srv, TN_OK, t0);
     tn_reply_send_buffer(c, 0);
 }
 

@@ -16,6 +16,9 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: twinnetd [options]\n"
             "  --listen HOST:PORT        listen address (default 127.0.0.1:7700; port 0 = any free)\n"
+            "  --http HOST:PORT|none     HTTP side port: dashboard, /metrics, /api, /events\n"
+            "                            (default 127.0.0.1:7701; read-only; same token rules)\n"
+            "  --http-port-file FILE     write the bound HTTP port to FILE once listening\n"
             "  --home ID                 the home node (default CN-430000, Hunan)\n"
             "  --data DIR                keep the graph in DIR (snapshot + journal); without it the\n"
             "                            graph lives in memory only. A new DIR starts from the\n"
@@ -51,8 +54,8 @@ static int parse_size(const char *s, size_t *out) {
     return 0;
 }
 
-/* "HOST:PORT", "[v6]:PORT" or ":PORT". */
-static int parse_listen(const char *s, tn_config_t *cfg) {
+/* "HOST:PORT", "[v6]:PORT" or ":PORT" into host (hostlen bytes) and port. */
+static int parse_hostport(const char *s, char *hostbuf, size_t hostlen, int *port_out) {
     const char *colon = strrchr(s, ':');
     if (colon == NULL)
         return -1;
@@ -62,17 +65,21 @@ static int parse_listen(const char *s, tn_config_t *cfg) {
         host = s + 1;
         hl -= 2;
     }
-    if (hl >= sizeof cfg->host)
+    if (hl >= hostlen)
         return -1;
     if (hl > 0) {
-        memcpy(cfg->host, host, hl);
-        cfg->host[hl] = '\0';
+        memcpy(hostbuf, host, hl);
+        hostbuf[hl] = '\0';
     }
     size_t port;
     if (parse_size(colon + 1, &port) != 0 || port > 65535)
         return -1;
-    cfg->port = (int) port;
+    *port_out = (int) port;
     return 0;
+}
+
+static int parse_listen(const char *s, tn_config_t *cfg) {
+    return parse_hostport(s, cfg->host, sizeof cfg->host, &cfg->port);
 }
 
 /* Without tokens the server is for this machine only (PROTOCOL.md section 5,
@@ -107,6 +114,18 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
                 return 2;
             }
+        } else if (strcmp(a, "--http") == 0) {
+            NEED_VALUE();
+            if (strcmp(v, "none") == 0) {
+                cfg.http_port = -1;
+            } else if (parse_hostport(v, cfg.http_host, sizeof cfg.http_host, &cfg.http_port) != 0) {
+                fprintf(stderr, "twinnetd: --http wants HOST:PORT or none, got '%s'\n", v);
+                return 2;
+            }
+            cfg.http_required = 1;
+        } else if (strcmp(a, "--http-port-file") == 0) {
+            NEED_VALUE();
+            cfg.http_port_file = v;
         } else if (strcmp(a, "--data") == 0) {
             NEED_VALUE();
             data_dir = v;
@@ -209,6 +228,13 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: %s\n", aerr);
             return 2;
         }
+    } else if (cfg.http_port >= 0 && !is_loopback(cfg.http_host)) {
+        fprintf(stderr,
+                "twinnetd: refusing to serve HTTP on %s: without a token file the HTTP port, like "
+                "the RPC port, accepts loopback addresses only. Start with --tokens FILE, or "
+                "--http 127.0.0.1:PORT, or --http none.\n",
+                cfg.http_host);
+        return 2;
     } else if (!is_loopback(cfg.host)) {
         fprintf(stderr,
                 "twinnetd: refusing to listen on %s: without a token file the server accepts "

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "opts.h"
 #include "query.h"
+#include "http.h"
 #include "server_internal.h"
 
 /* Roles (auth.h); ROLE_ANY: callable before auth. Deny by default: a
@@ -132,6 +133,7 @@ void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch) {
     }
     srv->olen = 0;
     tn_val_free(&ev);
+    tn_http_epoch_changed(srv->http, epoch);
 }
 
 /* ---- inline methods ---- */
@@ -222,6 +224,7 @@ static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
     tn_error_t err = TN_ERROR_INIT;
     tn_error_set(&err, TN_ERR_UNAUTHORIZED, "invalid token");
     c->auth_pending = 0;
+    c->srv->cur_method = "auth";
     tn_reply_error(c, c->auth_msgid, &err, c->auth_t0);
     if (c->auth_failures >= c->srv->cfg.max_auth_failures) {
         tn_log(TN_LOG_WARN, "closing %s after %d failed auth attempts", c->peer, c->auth_failures);
@@ -562,6 +565,8 @@ static void after_answer(tn_server_t *srv, tn_conn_t *c, uint64_t id) {
 void tn_methods_job_done(tn_job_t *job, void *arg) {
     tn_server_t *srv = arg;
     live_remove(srv, job);
+    if (tn_http_job_done(srv->http, job))
+        return;                      /* an HTTP request's query: answered there */
     tn_conn_t *c = job->conn_id ? tn_conn_find(srv, job->conn_id) : NULL;
     if (job->kind != TN_JOB_QUERY) {
         int64_t epoch = 0;
@@ -572,6 +577,7 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
         }
         if (c != NULL) {
             c->jobs_in_flight--;
+            srv->cur_method = job->method;
             if (job->rc == TN_OK)
                 tn_reply_result(c, job->msgid, &job->result, job->started_ns);
             else
@@ -586,6 +592,7 @@ void tn_methods_job_done(tn_job_t *job, void *arg) {
         kept = tn_cache_put(srv, job->snap->epoch, job->cache_key, &job->result);
     if (c != NULL) {
         c->jobs_in_flight--;
+        srv->cur_method = job->method;
         if (kept != NULL)
             tn_reply_cached(c, job->msgid, job->def->name, kept, job->started_ns);
         else if (job->rc == TN_OK)
@@ -622,6 +629,7 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
     tn_rpc_msg_t msg;
     tn_error_t err = TN_ERROR_INIT;
     int msgid_ok = 0;
+    c->srv->cur_method = NULL;
     tn_code_t rc = tn_rpc_parse(msgv, &msg, &msgid_ok, &err);
     if (rc != TN_OK) {
         /* Notifications never get replies; requests get one with their
@@ -641,6 +649,7 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
     if (msg.type == TN_RPC_RESPONSE)
         return;                      /* we send no requests, so expect no responses */
     const method_t *m = find_method(msg.method);
+    c->srv->cur_method = m ? m->name : NULL;
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != ROLE_ANY)) {
         /* Before auth only server.ping and auth exist: say nothing about
          * which other methods there are. */
@@ -678,4 +687,12 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
         do_query(c, msg.msgid, m, msg.options, t0);
         break;
     }
+}
+
+const char *tn_methods_at(size_t i, int *role, int *is_query) {
+    if (i >= NMETHODS)
+        return NULL;
+    *role = methods[i].role;
+    *is_query = methods[i].kind == M_QUERY;
+    return methods[i].name;
 }

@@ -16,6 +16,13 @@ uint64_t tn_now_ns(void) {
 
 /* ---- replies ---- */
 
+void tn_reply_count(tn_server_t *srv, tn_code_t code, uint64_t t0) {
+    uint64_t us = (tn_now_ns() - t0) / 1000;
+    tn_stats_record(&srv->stats, us, code != TN_OK);
+    tn_mstats_record(&srv->mstats, srv->cur_method, code, us);
+    srv->cur_method = NULL;
+}
+
 void tn_reply_send_buffer(tn_conn_t *c, int rc) {
     tn_server_t *srv = c->srv;
     if (rc == 0)
@@ -33,7 +40,7 @@ void tn_reply_result(tn_conn_t *c, uint32_t msgid, const tn_val_t *result, uint6
         tn_reply_error(c, msgid, &err, t0);
         return;
     }
-    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 0);
+    tn_reply_count(srv, TN_OK, t0);
     tn_reply_send_buffer(c, rc);
 }
 
@@ -41,7 +48,7 @@ void tn_reply_error(tn_conn_t *c, uint32_t msgid, const tn_error_t *err, uint64_
     tn_server_t *srv = c->srv;
     srv->olen = 0;
     int rc = tn_rpc_encode_error(msgid, err, &srv->obuf, &srv->olen, &srv->ocap);
-    tn_stats_record(&srv->stats, (tn_now_ns() - t0) / 1000, 1);
+    tn_reply_count(srv, err->code, t0);
     tn_reply_send_buffer(c, rc);
 }
 
@@ -59,7 +66,7 @@ int64_t tn_server_uptime_s(const tn_server_t *srv) {
 }
 
 /* The server section of metrics.get: live counters, never cached. */
-static int add_server_metrics(tn_server_t *srv, tn_val_t *res) {
+int tn_reply_server_metrics(tn_server_t *srv, tn_val_t *res) {
     tn_val_t s = TN_VAL_NIL, lat = TN_VAL_NIL;
     int rc = tn_val_set_map(&s, 5) | tn_val_set_map(&lat, 2);
     rc |= tn_map_add_int(&s, "uptime_s", tn_server_uptime_s(srv));
@@ -80,7 +87,7 @@ void tn_reply_query(tn_conn_t *c, uint32_t msgid, const char *method, const tn_v
         return;
     }
     tn_val_t copy;
-    if (tn_val_copy(&copy, result) != 0 || add_server_metrics(c->srv, &copy) != 0) {
+    if (tn_val_copy(&copy, result) != 0 || tn_reply_server_metrics(c->srv, &copy) != 0) {
         tn_val_free(&copy);
         tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
         return;

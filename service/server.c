@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "log.h"
 #include "server_internal.h"
 
@@ -46,6 +47,11 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->idle_timeout_s = 300;
     cfg->message_timeout_ms = 10000;
     cfg->auth_timeout_s = 10;
+    snprintf(cfg->http_host, sizeof cfg->http_host, "127.0.0.1");
+    cfg->http_port = 7701;
+    cfg->http_max_connections = 128;
+    cfg->http_max_events = 32;
+    cfg->http_timeout_s = 15;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -176,6 +182,17 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     srv->cache_epoch = srv->epoch;
     tn_hmap_init(&srv->conn_ids);
     tn_hmap_init(&srv->cache);
+    {
+        const char *names[64];
+        size_t n = 0;
+        int role, is_query;
+        for (const char *name; n < 64 && (name = tn_methods_at(n, &role, &is_query)) != NULL; n++)
+            names[n] = name;
+        if (tn_mstats_init(&srv->mstats, names, n) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     signal(SIGPIPE, SIG_IGN);
     /* Workers wake the loop with event_active(): that needs libevent's locks. */
@@ -203,6 +220,16 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     if (srv->progress_timer == NULL || event_add(srv->progress_timer, &every) != 0) {
         snprintf(err, errlen, "cannot start the progress timer");
         goto fail;
+    }
+    if (cfg->http_port >= 0) {
+        char herr[256];
+        srv->http = tn_http_start(srv, herr, sizeof herr);
+        if (srv->http == NULL && cfg->http_required) {
+            snprintf(err, errlen, "%s", herr);
+            goto fail;
+        }
+        if (srv->http == NULL)
+            tn_log(TN_LOG_WARN, "%s; serving without the HTTP port (--http HOST:PORT or none)", herr);
     }
     if (cfg->port_file) {
         FILE *f = fopen(cfg->port_file, "w");
@@ -233,7 +260,11 @@ int tn_server_run(tn_server_t *srv) {
 void tn_server_free(tn_server_t *srv) {
     if (srv == NULL)
         return;
-    /* Workers first: they may still hold jobs that point at the loop. */
+    /* HTTP first: closing its connections cancels its jobs, which are
+     * still valid until the workers stop. Then the workers: they may still
+     * hold jobs that point at the loop. */
+    tn_http_free(srv->http);
+    srv->http = NULL;
     tn_jobs_stop(srv->jobs);
     while (srv->live) {
         tn_job_t *j = srv->live;
@@ -264,5 +295,6 @@ void tn_server_free(tn_server_t *srv) {
     tn_writer_free(srv->writer);
     free(srv->obuf);
     free(srv->penalty);
+    tn_mstats_free(&srv->mstats);
     free(srv);
 }

@@ -13,6 +13,7 @@
 #include "hmap.h"
 #include "jobs.h"
 #include "model.h"
+#include "mstats.h"
 #include "server.h"
 #include "snap.h"
 #include "stats.h"
@@ -80,6 +81,10 @@ struct tn_server {
     size_t npenalty;
     uint64_t cache_epoch;
     tn_stats_t stats;
+    tn_mstats_t mstats;           /* answers by method and code (GET /metrics) */
+    const char *cur_method;       /* the method the next answer belongs to (its stats row) */
+    uint64_t cache_hits, cache_misses;
+    struct tn_http *http;         /* the HTTP side port (http.h); NULL when off */
     struct timespec started;
     /* Reused encode buffer (loop thread only). */
     char *obuf;
@@ -127,11 +132,19 @@ void tn_server_epoch_changed(tn_server_t *srv, uint64_t epoch);
 void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c);
 /* Drop the streamed imports a connection left unfinished. */
 void tn_methods_conn_imports_free(tn_conn_t *c);
+/* The i-th row of the method table (NULL past the end): its name, least
+ * role, and whether it is a query run as a job over a snapshot. */
+const char *tn_methods_at(size_t i, int *role, int *is_query);
 
 uint64_t tn_now_ns(void);
 int64_t tn_server_uptime_s(const tn_server_t *srv);
 
 /* reply.c */
+/* Count one answer: the totals of metrics.get, and the row of
+ * srv->cur_method (then cleared) for GET /metrics. */
+void tn_reply_count(tn_server_t *srv, tn_code_t code, uint64_t t0);
+/* metrics.get's live "server" section, added to 'res'. -1 on OOM. */
+int tn_reply_server_metrics(tn_server_t *srv, tn_val_t *res);
 /* Send what is encoded in srv->obuf (if rc is 0) and empty it. */
 void tn_reply_send_buffer(tn_conn_t *c, int rc);
 /* An error reply with a printf-style message taking one string. */
