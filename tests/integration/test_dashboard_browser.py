@@ -1,7 +1,8 @@
 """The dashboard (GET /) in a real browser: Debian's headless chromium,
 driven by chromedriver through python3-selenium.
 
-- the page loads from the daemon alone and shows data;
+- the page loads from the daemon alone and shows data (the built-in
+  dataset plus the other provinces' pairs of datasets/china);
 - exactly the covered countries are shaded on the #map (data-pairs equal to
   query.coverage by country), #covered-count equals graph.stats;
 - a change over RPC (a pair into a new country) reaches the page through
@@ -11,6 +12,7 @@ driven by chromedriver through python3-selenium.
   dashboard.png; docs/dashboard.png is made this way).
 """
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -19,7 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-from tnharness import Daemon
+from tnharness import Daemon, cli_path, source_dir
 
 WAIT = 30.0
 
@@ -51,6 +53,13 @@ class DashboardInBrowser(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = Daemon(http="127.0.0.1:0").start()
+        # The other provinces' pairs, as an office would load them: the gap
+        # list then shows where peers already succeeded.
+        china = os.path.join(source_dir(), "datasets", "china")
+        subprocess.run([cli_path(), "--port", str(cls.d.port), "import",
+                        "--nodes", os.path.join(china, "nodes.csv"),
+                        "--pairs", os.path.join(china, "pairs.csv")],
+                       check=True, stdout=subprocess.DEVNULL, timeout=120)
         cls.url = "http://127.0.0.1:%d/" % cls.d.http_port
         cls.rpc = cls.d.client()
         cls.drv = browser(1920, 1080)
