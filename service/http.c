@@ -152,6 +152,14 @@ static void sse_remove(tn_http_t *h, size_t i) {
     h->sse[i] = h->sse[--h->nsse];
 }
 
+/* A request of a connection that failed while we still owed it an answer
+ * (or were streaming it) is detached from the connection by evhttp and
+ * left for us to free; the connection's own requests it frees itself. */
+static void forget_request(struct evhttp_request *req) {
+    if (req != NULL && evhttp_request_get_connection(req) == NULL)
+        evhttp_request_free(req);
+}
+
 /* evhttp is about to free 'evcon' and its requests: forget them. */
 static void conn_closed(struct evhttp_connection *evcon, void *arg) {
     tn_http_t *h = arg;
@@ -161,10 +169,13 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg) {
             break;
         }
     for (size_t i = h->nsse; i-- > 0;)
-        if (h->sse[i].evcon == evcon)
+        if (h->sse[i].evcon == evcon) {
+            forget_request(h->sse[i].req);
             sse_remove(h, i);
+        }
     for (http_pending_t *p = h->pending; p; p = p->next)
         if (p->evcon == evcon) {
+            forget_request(p->req);
             p->req = NULL;
             p->evcon = NULL;
             if (p->job)
