@@ -105,47 +105,6 @@ void tn_http_send_error(struct evhttp_request *req, tn_code_t code, const char *
     free(json);
 }
 
-/* ---- requests waiting for jobs ---- */
-
-http_pending_t *tn_http_pending_add(tn_http_t *h, struct evhttp_request *req, const char *method,
-                                    uint64_t t0) {
-    http_pending_t *p = calloc(1, sizeof *p);
-    if (p == NULL)
-        return NULL;
-    p->id = ++h->srv->next_conn_id;       /* never a connection's id */
-    p->req = req;
-    p->evcon = evhttp_request_get_connection(req);
-    p->method = method;
-    p->t0 = t0;
-    p->next = h->pending;
-    h->pending = p;
-    return p;
-}
-
-void tn_http_pending_drop(tn_http_t *h, http_pending_t *p) {
-    for (http_pending_t **pp = &h->pending; *pp; pp = &(*pp)->next)
-        if (*pp == p) {
-            *pp = p->next;
-            break;
-        }
-    free(p);
-}
-
-int tn_http_job_done(tn_http_t *h, tn_job_t *job) {
-    if (h == NULL)
-        return 0;
-    if (h->gauges_job != 0 && job->conn_id == h->gauges_job) {
-        tn_http_gauges_done(h, job);
-        return 1;
-    }
-    for (http_pending_t *p = h->pending; p; p = p->next)
-        if (p->job == job) {
-            tn_http_api_done(h, p, job);
-            return 1;
-        }
-    return 0;
-}
-
 /* ---- connections ---- */
 
 static void sse_remove(tn_http_t *h, size_t i) {
@@ -173,14 +132,17 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg) {
             forget_request(h->sse[i].req);
             sse_remove(h, i);
         }
-    for (http_pending_t *p = h->pending; p; p = p->next)
-        if (p->evcon == evcon) {
-            forget_request(p->req);
-            p->req = NULL;
-            p->evcon = NULL;
-            if (p->job)
-                atomic_store(&p->job->stop, TN_STOP_CANCEL);
+    for (http_waiting_t **pp = &h->waiting; *pp;) {
+        http_waiting_t *w = *pp;
+        if (w->evcon == evcon) {
+            *pp = w->next;
+            forget_request(w->req);
+            free(w);
+        } else {
+            pp = &w->next;
         }
+    }
+    tn_http_callers_gone(h, evcon);
 }
 
 /* Count the connection on its first request; 0 if it is over the limit. */
@@ -426,14 +388,20 @@ void tn_http_free(tn_http_t *h) {
         event_free(h->keepalive);
     if (h->eh)
         evhttp_free(h->eh);           /* runs conn_closed for each connection */
-    while (h->pending) {
-        http_pending_t *p = h->pending;
-        h->pending = p->next;
-        if (p->job)
-            atomic_store(&p->job->stop, TN_STOP_CANCEL);
-        free(p);
+    while (h->waiting) {
+        http_waiting_t *w = h->waiting;
+        h->waiting = w->next;
+        free(w);
     }
-    tn_val_free(&h->gauges);
+    /* Callers still referenced (none once the workers have stopped) keep
+     * working without us: they no longer point here. */
+    for (http_caller_t *c = h->callers; c; c = c->next) {
+        c->h = NULL;
+        c->req = NULL;
+        c->base.closed = 1;
+    }
+    tn_val_free(&h->g_metrics);
+    tn_val_free(&h->g_units);
     free(h->conns);
     free(h->sse);
     free(h);

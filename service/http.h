@@ -4,8 +4,9 @@
  * (Server-Sent Events) and the dashboard page, on the server's event loop
  * with libevent's evhttp. Read-only: no change can be made over HTTP.
  *
- * The loop thread owns everything here. Queries run as jobs on the same
- * workers as RPC queries and share the per-epoch result cache.
+ * The loop thread owns everything here. An /api request is a caller of
+ * the same dispatcher as an RPC request (caller.h): same registry, option
+ * checks, workers, deadlines and per-epoch cache.
  */
 #ifndef TN_HTTP_H
 #define TN_HTTP_H
@@ -13,7 +14,6 @@
 #include <stdint.h>
 
 struct tn_server;
-struct tn_job;
 typedef struct tn_http tn_http_t;
 
 /* Bind cfg->http_host:http_port on the server's loop. NULL with a message
@@ -26,9 +26,5 @@ int tn_http_port(const tn_http_t *h);
 /* An epoch was applied: one "epoch" event to every /events client.
  * 'h' may be NULL. */
 void tn_http_epoch_changed(tn_http_t *h, uint64_t epoch);
-
-/* A finished job: 1 if it was an HTTP request's (then it is answered and
- * freed here), 0 if not. 'h' may be NULL. */
-int tn_http_job_done(tn_http_t *h, struct tn_job *job);
 
 #endif

@@ -11,24 +11,32 @@
 
 #include "error.h"
 #include "http.h"
-#include "server_internal.h"
+#include "caller.h"
+#include "server_state.h"
 
 struct evhttp;
 struct evhttp_request;
 struct evhttp_connection;
 struct evhttp_bound_socket;
 
-/* A request waiting for a job (an /api query, or /metrics waiting for the
- * graph gauges). 'req' is NULL once the client has gone. */
-typedef struct http_pending {
-    struct http_pending *next;
-    uint64_t id;                       /* the job's conn_id (from srv->next_conn_id) */
+/* One /api request (or an internal call for the graph gauges), as a
+ * caller of the dispatcher (caller.h). It lives until its last reference
+ * is dropped; 'req' is NULL once answered or once the client has gone. */
+typedef struct http_caller {
+    tn_caller_t base;                  /* first: all the dispatcher sees */
+    struct tn_http *h;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
-    tn_job_t *job;                     /* NULL: waits for the gauges job */
-    const char *method;                /* stats row; static storage */
-    uint64_t t0;
-} http_pending_t;
+    int gauge;                         /* -1: an /api request; 0, 1: which gauges call */
+    struct http_caller *prev, *next;   /* h->callers */
+} http_caller_t;
+
+/* A /metrics request waiting for the graph gauges. */
+typedef struct http_waiting {
+    struct http_waiting *next;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+} http_waiting_t;
 
 typedef struct http_sse {
     struct evhttp_request *req;
@@ -47,12 +55,15 @@ struct tn_http {
     http_sse_t *sse;
     size_t nsse;
     struct event *keepalive;
-    http_pending_t *pending;
-    /* Graph gauges for /metrics, computed on a worker once per epoch. */
-    tn_val_t gauges;
+    http_caller_t *callers;            /* callers not yet destroyed */
+    http_waiting_t *waiting;
+    /* Graph gauges for /metrics: metrics.get and coverage by unit, asked
+     * through the dispatcher once per epoch (workers compute them, the
+     * cache keeps them). */
+    tn_val_t g_metrics, g_units;
+    int g_pending;                     /* calls under way */
     uint64_t gauges_epoch;
     int have_gauges;
-    uint64_t gauges_job;               /* id of the job computing them; 0: none */
 };
 
 /* http.c: replies. 'body' is copied. */
@@ -61,24 +72,19 @@ void tn_http_send(struct evhttp_request *req, int status, const char *ctype, con
 /* {"error": {"code", "message"}} with the status for the code. */
 void tn_http_send_error(struct evhttp_request *req, tn_code_t code, const char *message);
 int tn_http_status_of(tn_code_t code);
-http_pending_t *tn_http_pending_add(tn_http_t *h, struct evhttp_request *req, const char *method,
-                                    uint64_t t0);
-/* Unlink and free 'p' (not its job). */
-void tn_http_pending_drop(tn_http_t *h, http_pending_t *p);
+/* A new caller for 'req' (NULL for an internal call), with read rights
+ * and one reference (the creator's). */
+http_caller_t *tn_http_caller_new(tn_http_t *h, struct evhttp_request *req, int gauge);
+/* The client of 'evcon' has gone: its callers are closed, their jobs stopped. */
+void tn_http_callers_gone(tn_http_t *h, struct evhttp_connection *evcon);
 
 /* http_api.c */
 void tn_http_api(tn_http_t *h, struct evhttp_request *req, const char *method, const char *query);
-/* A finished /api job ('p' is its request). Frees the job and 'p'. */
-void tn_http_api_done(tn_http_t *h, http_pending_t *p, tn_job_t *job);
-/* Submit a query job for 'def' and 'opts' (copied) on behalf of 'p';
- * deadline_ms 0: the configured default. TN_OK or busy/internal. */
-tn_code_t tn_http_submit(tn_http_t *h, http_pending_t *p, const tn_query_def_t *def,
-                         const tn_val_t *opts, char *cache_key, int deadline_ms, tn_error_t *err);
 
 /* http_prom.c */
 void tn_http_metrics(tn_http_t *h, struct evhttp_request *req);
-/* The gauges job came back: keep its result and answer waiting requests. */
-void tn_http_gauges_done(tn_http_t *h, tn_job_t *job);
+/* A gauges call's answer (NULL: it failed). */
+void tn_http_gauge_answer(tn_http_t *h, int which, const tn_val_t *result);
 
 /* http_assets.c (generated at build time from clients/web) */
 typedef struct tn_http_asset {

@@ -4,9 +4,10 @@
  * Server figures (answers by method and code, latency histograms,
  * connections, cache, jobs, epoch) are read on the loop at once. The graph
  * gauges planners watch (pairs, covered countries, coverage per region,
- * idle units) need a pass over the snapshot, so a worker computes them once
- * per epoch (metrics.get plus coverage by unit) and the loop keeps the
- * result; a scrape after a change waits for that one job.
+ * idle units) need a pass over the snapshot, so they are asked once per
+ * epoch from the dispatcher like any request (metrics.get and coverage by
+ * unit, computed on a worker) and kept; a scrape after a change waits for
+ * those two answers.
  *
  * Label values are bounded: methods come from the method table (plus
  * "other"), codes from the error table, regions from the five UN regions
@@ -20,46 +21,11 @@
 #include <string.h>
 
 #include "http_internal.h"
-#include "query.h"
+#include "dispatch.h"
+#include "reply.h"
 
 static const char *const un_regions[] = { "Africa", "Americas", "Asia", "Europe", "Oceania" };
 static const char *const queue_names[TN_QUEUE_COUNT] = { "igraph", "light", "write" };
-
-/* ---- the gauges job ---- */
-
-static const char *const p_none[] = { NULL };
-
-/* On a worker: metrics.get's body and coverage by unit, as one map. */
-static tn_code_t gauges_fn(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                           tn_val_t *out, tn_error_t *err) {
-    (void) opts;
-    const tn_query_def_t *mdef = tn_query_find("metrics.get"), *cdef = tn_query_find("query.coverage");
-    tn_val_t none = TN_VAL_NIL, by_unit = TN_VAL_NIL, m = TN_VAL_NIL, u = TN_VAL_NIL;
-    *out = TN_VAL_NIL;
-    if (mdef == NULL || cdef == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "metrics.get or query.coverage is missing");
-    if (tn_val_set_map(&none, 0) != 0 || tn_val_set_map(&by_unit, 1) != 0
-        || tn_map_add_str(&by_unit, "by", "unit") != 0) {
-        tn_val_free(&none);
-        tn_val_free(&by_unit);
-        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
-    }
-    tn_code_t rc = mdef->fn(s, &none, ctx, &m, err);
-    if (rc == TN_OK)
-        rc = cdef->fn(s, &by_unit, ctx, &u, err);
-    tn_val_free(&none);
-    tn_val_free(&by_unit);
-    if (rc == TN_OK && (tn_val_set_map(out, 2) | tn_map_add_take(out, "metrics", &m)
-                        | tn_map_add_take(out, "units", &u)) != 0)
-        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
-    tn_val_free(&m);
-    tn_val_free(&u);
-    if (rc != TN_OK)
-        tn_val_free(out);
-    return rc;
-}
-
-static const tn_query_def_t gauges_def = { "metrics.gauges", gauges_fn, p_none, 0, 0 };
 
 /* ---- writing ---- */
 
@@ -125,10 +91,7 @@ static void server_metrics(tn_http_t *h, struct evbuffer *b) {
     evbuffer_add_printf(b, "twinnet_connections_rejected_total{transport=\"http\"} %" PRIu64 "\n", h->rejected);
     head(b, "twinnet_event_subscribers", "gauge",
          "Clients told of every change: RPC metrics.subscribe and HTTP /events.");
-    size_t subs = 0;
-    for (tn_conn_t *c = srv->conns; c; c = c->next)
-        subs += c->subscribed != 0;
-    evbuffer_add_printf(b, "twinnet_event_subscribers{transport=\"rpc\"} %zu\n", subs);
+    evbuffer_add_printf(b, "twinnet_event_subscribers{transport=\"rpc\"} %zu\n", srv->nsubs);
     evbuffer_add_printf(b, "twinnet_event_subscribers{transport=\"http\"} %zu\n", h->nsse);
 
     head(b, "twinnet_cache_hits_total", "counter", "Query answers served from the per-epoch result cache.");
@@ -136,9 +99,9 @@ static void server_metrics(tn_http_t *h, struct evbuffer *b) {
     head(b, "twinnet_cache_misses_total", "counter", "Queries the result cache could not answer.");
     evbuffer_add_printf(b, "twinnet_cache_misses_total %" PRIu64 "\n", srv->cache_misses);
     head(b, "twinnet_cache_entries", "gauge", "Results in the cache of the current epoch.");
-    evbuffer_add_printf(b, "twinnet_cache_entries %zu\n", srv->ncache);
+    evbuffer_add_printf(b, "twinnet_cache_entries %zu\n", srv->cache.n);
     head(b, "twinnet_cache_bytes", "gauge", "Encoded bytes of the cached results.");
-    evbuffer_add_printf(b, "twinnet_cache_bytes %zu\n", srv->cache_bytes);
+    evbuffer_add_printf(b, "twinnet_cache_bytes %zu\n", srv->cache.bytes);
 
     size_t waiting[TN_QUEUE_COUNT], running[TN_QUEUE_COUNT];
     for (int q = 0; q < TN_QUEUE_COUNT; q++)
@@ -166,9 +129,9 @@ static int is_un_region(const char *g) {
 }
 
 static void graph_metrics(tn_http_t *h, struct evbuffer *b) {
-    const tn_val_t *m = tn_map_get(&h->gauges, "metrics");
+    const tn_val_t *m = &h->g_metrics;
     const tn_val_t *g = tn_map_get(m, "graph"), *cov = tn_map_get(m, "coverage");
-    const tn_val_t *units = tn_map_get(tn_map_get(&h->gauges, "units"), "items");
+    const tn_val_t *units = tn_map_get(&h->g_units, "items");
     head(b, "twinnet_graph_epoch", "gauge", "The epoch the graph gauges below were computed on.");
     evbuffer_add_printf(b, "twinnet_graph_epoch %" PRIu64 "\n", h->gauges_epoch);
     head(b, "twinnet_nodes", "gauge", "Nodes by kind.");
@@ -229,47 +192,66 @@ static void reply(tn_http_t *h, struct evhttp_request *req) {
     evbuffer_free(b);
 }
 
+/* Ask the dispatcher for the gauges' two answers (workers compute them,
+ * the per-epoch cache keeps them for RPC clients too). */
+static void ask_gauges(tn_http_t *h) {
+    static const char *const methods[2] = { "metrics.get", "query.coverage" };
+    h->g_pending = 2;
+    tn_val_free(&h->g_metrics);
+    tn_val_free(&h->g_units);
+    for (int which = 0; which < 2; which++) {
+        tn_val_t opts = TN_VAL_NIL;
+        http_caller_t *hc = tn_http_caller_new(h, NULL, which);
+        int bad = tn_val_set_map(&opts, 1);
+        if (which == 1)
+            bad |= tn_map_add_str(&opts, "by", "unit");
+        if (hc == NULL || bad) {
+            tn_val_free(&opts);
+            if (hc)
+                tn_caller_release(&hc->base);
+            tn_http_gauge_answer(h, which, NULL);
+            continue;
+        }
+        tn_dispatch_call(h->srv, &hc->base, 0, methods[which], &opts, tn_now_ns());
+        tn_val_free(&opts);
+        tn_caller_release(&hc->base);
+    }
+}
+
 void tn_http_metrics(tn_http_t *h, struct evhttp_request *req) {
     if (h->have_gauges && h->gauges_epoch == h->srv->epoch) {
         reply(h, req);
         return;
     }
-    http_pending_t *p = tn_http_pending_add(h, req, NULL, tn_now_ns());
-    if (p == NULL) {
+    http_waiting_t *w = calloc(1, sizeof *w);
+    if (w == NULL) {
         tn_http_send_error(req, TN_ERR_INTERNAL, "out of memory");
         return;
     }
-    if (h->gauges_job != 0)
-        return;                       /* the job under way answers it too */
-    tn_error_t err = TN_ERROR_INIT;
-    if (tn_http_submit(h, p, &gauges_def, NULL, NULL, 0, &err) != TN_OK) {
-        /* Busy: answer with the server figures (and stale gauges, if any). */
-        tn_http_pending_drop(h, p);
-        tn_error_clear(&err);
-        reply(h, req);
-        return;
-    }
-    h->gauges_job = p->id;
-    p->job = NULL;                    /* it waits like the others; the job is the gauges' */
+    w->req = req;
+    w->evcon = evhttp_request_get_connection(req);
+    w->next = h->waiting;
+    h->waiting = w;
+    if (h->g_pending == 0)
+        ask_gauges(h);
 }
 
-void tn_http_gauges_done(tn_http_t *h, tn_job_t *job) {
-    h->gauges_job = 0;
-    if (job->rc == TN_OK) {
-        tn_val_free(&h->gauges);
-        h->gauges = job->result;
-        job->result = TN_VAL_NIL;
-        h->gauges_epoch = job->snap->epoch;
-        h->have_gauges = 1;
-    }
-    tn_job_free(job);
-    /* Answer every /metrics request that waited (pending with no job). */
-    for (http_pending_t *p = h->pending, *next; p; p = next) {
-        next = p->next;
-        if (p->job != NULL || p->method != NULL)
-            continue;
-        if (p->req != NULL)
-            reply(h, p->req);
-        tn_http_pending_drop(h, p);
+void tn_http_gauge_answer(tn_http_t *h, int which, const tn_val_t *result) {
+    tn_val_t *slot = which == 0 ? &h->g_metrics : &h->g_units;
+    tn_val_free(slot);
+    if (result == NULL || tn_val_copy(slot, result) != 0)
+        h->have_gauges = 0;          /* the server figures go out alone */
+    if (--h->g_pending > 0)
+        return;
+    int64_t epoch = -1;
+    h->have_gauges = h->g_metrics.type == TN_V_MAP && h->g_units.type == TN_V_MAP
+                     && tn_val_as_int(tn_map_get(&h->g_metrics, "epoch"), &epoch);
+    h->gauges_epoch = (uint64_t) epoch;
+    /* Answer every /metrics request that waited. */
+    while (h->waiting) {
+        http_waiting_t *w = h->waiting;
+        h->waiting = w->next;
+        reply(h, w->req);
+        free(w);
     }
 }

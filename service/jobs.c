@@ -9,11 +9,14 @@
  */
 #include "jobs.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "caller.h"
+#include "codec.h"
 #include "igraph_bridge.h"
 #include "log.h"
 
@@ -52,8 +55,10 @@ void tn_job_free(tn_job_t *job) {
     tn_val_free(&job->opts);
     tn_val_free(&job->audit);
     tn_val_free(&job->result);
+    free(job->enc);
     tn_error_clear(&job->err);
     free(job->cache_key);
+    tn_caller_release(job->caller);
     free(job);
 }
 
@@ -78,11 +83,25 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     int igraph_thread = job->queue == TN_QUEUE_IGRAPH;
     if (igraph_thread)
         tn_igraph_begin(&ctx);
-    job->rc = job->def->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
+    job->rc = job->query->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
     if (igraph_thread)
         tn_igraph_end();
-    if (job->rc != TN_OK)
+    if (job->rc != TN_OK) {
         tn_val_free(&job->result);
+        return;
+    }
+    /* Encoded here, once, so the loop only copies bytes (and the cache
+     * keeps these very bytes). */
+    size_t cap = 0;
+    if (job->encode && tn_codec_encode(&job->result, &job->enc, &job->enc_len, &cap) != 0) {
+        free(job->enc);
+        job->enc = NULL;
+        job->enc_len = 0;
+        tn_val_free(&job->result);
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory encoding the result");
+    }
+    if (job->encode)
+        tn_val_free(&job->result);  /* the bytes are the answer now */
 }
 
 static void deliver(tn_jobs_t *jobs, tn_job_t *first, tn_job_t *last) {
@@ -126,6 +145,7 @@ static void *writer_main(void *arg) {
          * "everysec" syncs once a second whatever the load. */
         jobs->tick(jobs->writer_arg);
         pthread_mutex_lock(&q->lock);
+        assert(q->n >= n);          /* n counts waiting and running jobs */
         q->n -= n;
         pthread_mutex_unlock(&q->lock);
         deliver(jobs, list, last);
@@ -156,6 +176,7 @@ static void *worker_main(void *arg) {
         run_job(jobs, job);
 
         pthread_mutex_lock(&q->lock);
+        assert(q->n > 0);           /* this job is still counted as running */
         q->n--;
         pthread_mutex_unlock(&q->lock);
 
@@ -217,6 +238,7 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
 }
 
 int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job) {
+    assert((unsigned) job->queue < TN_QUEUE_COUNT);
     queue_t *q = &jobs->q[job->queue];
     pthread_mutex_lock(&q->lock);
     if (q->n >= jobs->max_queued) {
@@ -248,6 +270,7 @@ int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job) {
                 q->head = j->next;
             if (q->tail == j)
                 q->tail = prev;
+            assert(q->n > 0);
             q->n--;
             found = 1;
             break;

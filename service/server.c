@@ -22,37 +22,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "http.h"
+#include "registry.h"
+#include "dispatch.h"
 #include "log.h"
-#include "server_internal.h"
+#include "server.h"
+#include "server_state.h"
 
 #define LISTEN_BACKLOG 511
-
-void tn_config_default(tn_config_t *cfg) {
-    memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
-    cfg->port = 7700;
-    cfg->max_connections = 1024;
-    tn_frame_limits_default(&cfg->limits);
-    cfg->max_queued = 1024;
-    cfg->max_inflight = 64;
-    cfg->out_soft = 4u << 20;
-    cfg->out_hard = 64u << 20;
-    cfg->default_deadline_ms = 10000;
-    cfg->max_deadline_ms = 600000;
-    cfg->max_import_records = 10000000;
-    cfg->preauth_limits = (tn_frame_limits_t){ 4096, 4, 16, 1024 };
-    cfg->max_auth_failures = 3;
-    cfg->auth_delay_ms = 250;
-    cfg->idle_timeout_s = 300;
-    cfg->message_timeout_ms = 10000;
-    cfg->auth_timeout_s = 10;
-    snprintf(cfg->http_host, sizeof cfg->http_host, "127.0.0.1");
-    cfg->http_port = 7701;
-    cfg->http_max_connections = 128;
-    cfg->http_max_events = 32;
-    cfg->http_timeout_s = 15;
-}
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                       void *arg) {
@@ -103,7 +81,7 @@ static void accept_error_cb(struct evconnlistener *l, void *arg) {
 static void progress_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
-    tn_methods_progress_tick(arg);
+    tn_dispatch_progress_tick(arg);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg) {
@@ -179,19 +157,21 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     }
     srv->snap = tn_writer_snapshot(srv->writer);
     srv->epoch = srv->snap->epoch;
-    srv->cache_epoch = srv->epoch;
-    tn_hmap_init(&srv->conn_ids);
-    tn_hmap_init(&srv->cache);
+    tn_cache_init(&srv->cache, srv->epoch);
     {
-        const char *names[64];
-        size_t n = 0;
-        int role, is_query;
-        for (const char *name; n < 64 && (name = tn_methods_at(n, &role, &is_query)) != NULL; n++)
-            names[n] = name;
+        /* A figures row per method of the registry (GET /metrics). */
+        size_t n;
+        const tn_method_t *all = tn_registry_all(&n);
+        const char *names[128];
+        if (n > 128)
+            n = 128;
+        for (size_t i = 0; i < n; i++)
+            names[i] = all[i].name;
         if (tn_mstats_init(&srv->mstats, names, n) != 0) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
+        srv->stats.by_method = &srv->mstats;
     }
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     signal(SIGPIPE, SIG_IGN);
@@ -202,7 +182,7 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     }
     if (bind_listener(srv, err, errlen) != 0)
         goto fail;
-    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_methods_job_done, srv,
+    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_dispatch_job_done, srv,
                               tn_writer_batch, tn_writer_tick, srv->writer);
     if (srv->jobs == NULL) {
         snprintf(err, errlen, "cannot start the query workers");
@@ -260,19 +240,20 @@ int tn_server_run(tn_server_t *srv) {
 void tn_server_free(tn_server_t *srv) {
     if (srv == NULL)
         return;
-    /* HTTP first: closing its connections cancels its jobs, which are
-     * still valid until the workers stop. Then the workers: they may still
-     * hold jobs that point at the loop. */
-    tn_http_free(srv->http);
-    srv->http = NULL;
+    /* Workers first: they may still hold jobs that point at the loop. */
     tn_jobs_stop(srv->jobs);
     while (srv->live) {
         tn_job_t *j = srv->live;
         srv->live = j->live_next;
         tn_job_free(j);
     }
-    while (srv->conns)
-        tn_conn_free(srv->conns);
+    tn_conn_close_all(srv);
+    while (srv->nsubs > 0)
+        tn_caller_release(srv->subs[--srv->nsubs]);
+    free(srv->subs);
+    /* After the workers and subscriptions: they may hold HTTP callers. */
+    tn_http_free(srv->http);
+    srv->http = NULL;
     if (srv->listener)
         evconnlistener_free(srv->listener);
     if (srv->sigint)
@@ -281,14 +262,7 @@ void tn_server_free(tn_server_t *srv) {
         event_free(srv->sigterm);
     if (srv->progress_timer)
         event_free(srv->progress_timer);
-    for (size_t i = 0; i < srv->ncache; i++) {
-        free(srv->cache_entries[i].key);
-        free(srv->cache_entries[i].enc);
-        tn_val_free(&srv->cache_entries[i].result);
-    }
-    free(srv->cache_entries);
-    tn_hmap_destroy(&srv->cache);
-    tn_hmap_destroy(&srv->conn_ids);
+    tn_cache_destroy(&srv->cache);
     tn_snap_release(srv->snap);
     if (srv->base)
         event_base_free(srv->base);

@@ -70,6 +70,18 @@ class Open(unittest.TestCase):
             # Asked again: a cache hit, the same answer.
             self.assertTrue(approx_equal(hh.get(self.hp, "/api/%s?%s" % (method, q))[2], want))
 
+    def test_types_from_the_schema(self):
+        # q is a string option: digits stay a string.
+        st, _, body = hh.get(self.hp, "/api/node.find?q=430100")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body, self.rpc.call("node.find", [{"q": "430100"}]))
+        self.assertIn("CN-430100", [n["id"] for n in body["items"]])
+        # Inline read methods come from the registry too.
+        st, _, info = hh.get(self.hp, "/api/server.info")
+        self.assertEqual(st, 200)
+        self.assertEqual(info["home"], "CN-430000")
+        self.assertEqual(hh.get(self.hp, "/api/server.ping")[2], "pong")
+
     def test_metrics_get_has_server_section(self):
         st, _, body = hh.get(self.hp, "/api/metrics.get")
         self.assertEqual(st, 200)
