@@ -9,7 +9,7 @@
  * unit, computed on a worker) and kept; a scrape after a change waits for
  * those two answers.
  *
- * Label values are bounded: methods come from the method table (plus
+ * Label values are bounded: methods come from the method registry (plus
  * "other"), codes from the error table, regions from the five UN regions
  * (a region outside them is not exported), queues and transports are fixed.
  */

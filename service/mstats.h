@@ -3,7 +3,7 @@
  * (GET /metrics): answers by method and code, and a latency histogram per
  * method in seconds.
  *
- * The methods are the method table's (a fixed set), plus one row "other"
+ * The methods are the registry's (a fixed set), plus one row "other"
  * for requests whose method could not be read or is unknown, so the number
  * of label values is bounded whatever clients send. Loop thread only.
  */
