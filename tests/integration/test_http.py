@@ -70,6 +70,16 @@ class Open(unittest.TestCase):
             # Asked again: a cache hit, the same answer.
             self.assertTrue(approx_equal(hh.get(self.hp, "/api/%s?%s" % (method, q))[2], want))
 
+    def test_planning_methods_and_lists(self):
+        # Read methods registered later are served with no HTTP change;
+        # repeated keys make a list.
+        st, _, body = hh.get(self.hp, "/api/query.overlap?homes=CN-430000&homes=CN-420000")
+        self.assertEqual(st, 200, body)
+        self.assertTrue(approx_equal(body, self.rpc.call("query.overlap", [{"homes": ["CN-430000", "CN-420000"]}])))
+        st, _, body = hh.get(self.hp, "/api/query.timeline?by=region")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body, self.rpc.call("query.timeline", [{"by": "region"}]))
+
     def test_types_from_the_schema(self):
         # q is a string option: digits stay a string.
         st, _, body = hh.get(self.hp, "/api/node.find?q=430100")
