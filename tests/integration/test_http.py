@@ -73,9 +73,9 @@ class Open(unittest.TestCase):
     def test_planning_methods_and_lists(self):
         # Read methods registered later are served with no HTTP change;
         # repeated keys make a list.
-        st, _, body = hh.get(self.hp, "/api/query.overlap?homes=CN-430000&homes=CN-420000")
+        st, _, body = hh.get(self.hp, "/api/query.overlap?homes=CN-430100&homes=CN-430200")
         self.assertEqual(st, 200, body)
-        self.assertTrue(approx_equal(body, self.rpc.call("query.overlap", [{"homes": ["CN-430000", "CN-420000"]}])))
+        self.assertTrue(approx_equal(body, self.rpc.call("query.overlap", [{"homes": ["CN-430100", "CN-430200"]}])))
         st, _, body = hh.get(self.hp, "/api/query.timeline?by=region")
         self.assertEqual(st, 200, body)
         self.assertEqual(body, self.rpc.call("query.timeline", [{"by": "region"}]))
