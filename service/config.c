@@ -25,4 +25,9 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->idle_timeout_s = 300;
     cfg->message_timeout_ms = 10000;
     cfg->auth_timeout_s = 10;
+    snprintf(cfg->http_host, sizeof cfg->http_host, "127.0.0.1");
+    cfg->http_port = 7701;
+    cfg->http_max_connections = 128;
+    cfg->http_max_events = 32;
+    cfg->http_timeout_s = 15;
 }

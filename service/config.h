@@ -30,6 +30,14 @@ typedef struct tn_config {
     int idle_timeout_s;           /* close a connection idle this long: 300 (0 = never) */
     int message_timeout_ms;       /* a started message must complete within: 10000 */
     const char *port_file;        /* if set, write the bound port there (tests) */
+    /* HTTP side port (http.h). */
+    char http_host[256];          /* default 127.0.0.1 */
+    int http_port;                /* default 7701; 0 = any free; -1 = no HTTP port */
+    int http_required;            /* 0: the default address; a failed bind is only a warning */
+    size_t http_max_connections;  /* HTTP connections at once: 128 */
+    size_t http_max_events;       /* /events clients at once: 32 */
+    int http_timeout_s;           /* an idle or slow HTTP client is closed after: 15 */
+    const char *http_port_file;   /* if set, write the bound HTTP port there (tests) */
 } tn_config_t;
 
 void tn_config_default(tn_config_t *cfg);

@@ -397,7 +397,7 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
     tn_error_t err = TN_ERROR_INIT;
     tn_error_set(&err, code, "%s", msg);
     /* The msgid is unknown: 0 by convention (docs/protocol-notes.md). */
-    tn_call_t call = { &c->caller, 0, tn_now_ns(), &c->srv->stats };
+    tn_call_t call = { &c->caller, 0, tn_now_ns(), &c->srv->stats, NULL };
     tn_reply_error(&call, &err);
     tn_log(TN_LOG_INFO, "closing %s: %s", c->caller.peer, msg);
     close_after_flush(c);
@@ -451,7 +451,7 @@ static int process_buffer(tn_conn_t *c) {
             return -1;
         }
         if (rc != TN_OK) {
-            tn_call_t call = { &c->caller, is_request ? msgid : 0, t0, &c->srv->stats };
+            tn_call_t call = { &c->caller, is_request ? msgid : 0, t0, &c->srv->stats, NULL };
             tn_reply_error(&call, &err);
             tn_error_clear(&err);
             continue;

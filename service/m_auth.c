@@ -18,7 +18,7 @@ static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
     tn_caller_t *c = arg;
     tn_server_t *srv = c->srv;
     tn_error_t err = TN_ERROR_INIT;
-    tn_call_t call = { c, c->auth_msgid, c->auth_t0, &srv->stats };
+    tn_call_t call = { c, c->auth_msgid, c->auth_t0, &srv->stats, "auth" };
     tn_error_set(&err, TN_ERR_UNAUTHORIZED, "invalid token");
     c->auth_pending = 0;
     tn_reply_error(&call, &err);

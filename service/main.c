@@ -70,7 +70,7 @@ static int parse_size(const char *s, size_t *out) {
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */
-static int parse_listen(const char *s, tn_config_t *cfg) {
+static int parse_hostport(const char *s, char *hostbuf, size_t hostlen, int *port_out) {
     const char *colon = strrchr(s, ':');
     if (colon == NULL)
         return -1;
@@ -80,17 +80,21 @@ static int parse_listen(const char *s, tn_config_t *cfg) {
         host = s + 1;
         hl -= 2;
     }
-    if (hl >= sizeof cfg->host)
+    if (hl >= hostlen)
         return -1;
     if (hl > 0) {
-        memcpy(cfg->host, host, hl);
-        cfg->host[hl] = '\0';
+        memcpy(hostbuf, host, hl);
+        hostbuf[hl] = '\0';
     }
     size_t port;
     if (parse_size(colon + 1, &port) != 0 || port > 65535)
         return -1;
-    cfg->port = (int) port;
+    *port_out = (int) port;
     return 0;
+}
+
+static int parse_listen(const char *s, tn_config_t *cfg) {
+    return parse_hostport(s, cfg->host, sizeof cfg->host, &cfg->port);
 }
 
 /* ---- generic setters: the row says which field ---- */
@@ -151,6 +155,20 @@ static flag_rc_t set_listen(const flag_t *f, opts_t *o, const char *v) {
     return FLAG_OK;
 }
 
+/* --http HOST:PORT or none. Given on the command line, a failed bind is
+ * an error; the default address only warns (the port may be taken). */
+static flag_rc_t set_http(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (strcmp(v, "none") == 0) {
+        o->cfg.http_port = -1;
+    } else if (parse_hostport(v, o->cfg.http_host, sizeof o->cfg.http_host, &o->cfg.http_port) != 0) {
+        fprintf(stderr, "twinnetd: --http wants HOST:PORT or none, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    o->cfg.http_required = 1;
+    return FLAG_OK;
+}
+
 static flag_rc_t set_fsync(const flag_t *f, opts_t *o, const char *v) {
     (void) f;
     if (tn_fsync_parse(v, &o->sopts.fsync) != 0) {
@@ -196,6 +214,11 @@ static flag_rc_t set_dataset(const flag_t *f, opts_t *o, const char *v) {
 static const flag_t flags[] = {
     CUSTOM("--listen", NULL, "HOST:PORT", set_listen,
            "listen address (default 127.0.0.1:7700; port 0 = any free)"),
+    CUSTOM("--http", NULL, "HOST:PORT", set_http,
+           "read-only HTTP port: dashboard, /metrics, /api, /events"
+           "\n(default 127.0.0.1:7701; none = off; same token rules)"),
+    STR("--http-port-file", "FILE", cfg.http_port_file,
+        "write the bound HTTP port to FILE once listening"),
     STR("--home", "ID", cfg.home, "the home node (default CN-430000, Hunan)"),
     STR("--data", "DIR", data_dir,
         "keep the graph in DIR (snapshot + journal); without it the"
@@ -325,6 +348,13 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: %s\n", aerr);
             return 2;
         }
+    } else if (cfg.http_port >= 0 && !is_loopback(cfg.http_host)) {
+        fprintf(stderr,
+                "twinnetd: refusing to serve HTTP on %s: without a token file the HTTP port, like "
+                "the RPC port, accepts loopback addresses only. Start with --tokens FILE, or "
+                "--http 127.0.0.1:PORT, or --http none.\n",
+                cfg.http_host);
+        return 2;
     } else if (!is_loopback(cfg.host)) {
         fprintf(stderr,
                 "twinnetd: refusing to listen on %s: without a token file the server accepts "

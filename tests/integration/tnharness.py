@@ -185,8 +185,10 @@ class RpcError(Exception):
 class Daemon:
     """One twinnetd process. Use as a context manager or call start/stop."""
 
-    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0"):
+    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0", http=None):
         self.args = list(args)
+        self.http = http                  # HTTP side port address (e.g. "127.0.0.1:0"); None: off
+        self.http_port = None
         self.empty = empty
         self.preexec_fn = preexec_fn      # extra set-up in the child (e.g. rlimits)
         self.listen = listen              # loopback unless a test says otherwise
@@ -202,6 +204,11 @@ class Daemon:
         cmd = [daemon_path(), "--listen", self.listen, "--port-file", port_file]
         if self.empty:
             cmd.append("--empty")
+        http_port_file = os.path.join(self.tmp, "http-port")
+        if self.http is None:
+            cmd += ["--http", "none"]
+        else:
+            cmd += ["--http", self.http, "--http-port-file", http_port_file]
         cmd += self.args
         self._stderr = open(self.stderr_path, "wb")
         extra = self.preexec_fn
@@ -221,6 +228,9 @@ class Daemon:
             try:
                 with open(port_file) as f:
                     text = f.read().strip()
+                if text and self.http is not None:
+                    with open(http_port_file) as f:
+                        self.http_port = int(f.read().strip())
                 if text:
                     self.port = int(text)
                     # The file may be written just before listen(); probe.
