@@ -72,7 +72,7 @@ def unit_pairs(root, as_of=None, min_confidence="low"):
 
 def setUpModule():
     global MAIN, RAW
-    MAIN = h.Daemon().start()
+    MAIN = h.Daemon(args=["--dataset", "hunan"]).start()
     RAW = MAIN.client()
 
 
@@ -225,8 +225,10 @@ def full_graph():
     return g
 
 
-ADD = [{"a": "CN-431300", "b": "RW-muhanga", "since": 2026}]
-NEW = [{"id": "RW-muhanga", "kind": "city", "name": "Muhanga", "country": "RW"}]
+# A hypothetical partner (not a real place) in a country Hunan does not
+# reach, for a prefecture with no pair of its own.
+ADD = [{"a": "CN-431200", "b": "ML-whatif-test", "since": 2026}]
+NEW = [{"id": "ML-whatif-test", "kind": "city", "name": "Whatif Test City", "country": "ML"}]
 
 
 class Whatif(unittest.TestCase):
@@ -244,10 +246,10 @@ class Whatif(unittest.TestCase):
             sub.drain(0.5)
             self.assertEqual([n for n in sub.notifications if n[0] == "event"], [])
         self.assertIsNone(RAW.error_code("node.get", {"id": "HU"}))
-        self.assertEqual(RAW.error_code("node.get", {"id": "RW-muhanga"}), "not_found")
+        self.assertEqual(RAW.error_code("node.get", {"id": NEW[0]["id"]}), "not_found")
         live = [RAW.call(q["method"], q.get("options")) for q in queries]
         # A second server, changed for real, answers what "after" said.
-        with h.Daemon() as d, d.client() as c:
+        with h.Daemon(args=["--dataset", "hunan"]) as d, d.client() as c:
             c.call("import.batch", nodes=NEW, pairs=ADD)
             c.call("pair.delete", **remove[0])
             for q, r, before in zip(queries, res["results"], live):
@@ -356,7 +358,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(json.loads(out), RAW.call("query.communities", seed=3))
 
     def test_whatif(self):
-        rc, out, err = cli("whatif", "--node", json.dumps(NEW[0]), "--add", "CN-431300:RW-muhanga",
+        rc, out, err = cli("whatif", "--node", json.dumps(NEW[0]), "--add", "CN-431200:ML-whatif-test",
                            "--", "coverage", "stats")
         self.assertEqual(rc, 0, err)
         self.assertIn("query.coverage:", out)
