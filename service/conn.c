@@ -59,18 +59,22 @@ static void arm_msg_timer(tn_conn_t *c) {
 }
 
 /* Idle connections are closed, except those waiting for their answers or
- * subscribed to events (dashboards are quiet by design). */
+ * subscribed to events (dashboards are quiet by design) and taking them.
+ * Idle means: no request from a client owed nothing, and no full drain of
+ * its replies, for idle_timeout_s. */
 static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_conn_t *c = arg;
     if (c->closing)
         return;
-    if (c->jobs_in_flight > 0 || c->subscribed) {
+    size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev));
+    if (c->jobs_in_flight > 0 || (c->subscribed && pending == 0)) {
         arm_idle(c);
         return;
     }
-    tn_log(TN_LOG_INFO, "closing %s: idle for %d s", c->peer, c->srv->cfg.idle_timeout_s);
+    tn_log(TN_LOG_INFO, "closing %s: idle for %d s (%zu bytes of replies unread)", c->peer,
+           c->srv->cfg.idle_timeout_s, pending);
     tn_conn_close_after_flush(c);
 }
 
@@ -202,6 +206,8 @@ void tn_conn_free(tn_conn_t *c) {
         event_free(c->auth_timer);
     if (c->auth_deadline)
         event_free(c->auth_deadline);
+    if (c->close_timer)
+        event_free(c->close_timer);
     free(c->ibuf);
     free(c);
 }
@@ -228,22 +234,53 @@ static void schedule_free(tn_conn_t *c) {
         free(d);
 }
 
+/* A closing connection whose peer does not read would wait for its output
+ * to drain forever, holding memory and a slot: after close_linger_ms its
+ * replies are dropped and it is freed. */
+static void close_deadline_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    tn_log(TN_LOG_INFO, "closing %s: %zu bytes of replies not read within %d ms; dropped", c->peer,
+           evbuffer_get_length(out), c->srv->cfg.close_linger_ms);
+    tn_conn_free(c);                /* a timer callback: nobody up the stack holds c */
+}
+
 void tn_conn_close_after_flush(tn_conn_t *c) {
     c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         tn_conn_free(c);            /* last statement: c is gone */
+        return;
+    }
+    int ms = c->srv->cfg.close_linger_ms;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    if (c->close_timer == NULL)
+        c->close_timer = evtimer_new(c->srv->base, close_deadline_cb, c);
+    if (c->close_timer == NULL || evtimer_add(c->close_timer, &tv) != 0)
+        schedule_free(c);           /* no timer: do not risk waiting forever */
+}
+
+/* Output limits: before auth they are tiny, so an anonymous peer cannot
+ * make us hold its unread replies. */
+static size_t out_soft(const tn_conn_t *c) {
+    return c->role == TN_ROLE_NONE ? c->srv->cfg.preauth_out_soft : c->srv->cfg.out_soft;
+}
+
+static size_t out_hard(const tn_conn_t *c) {
+    return c->role == TN_ROLE_NONE ? c->srv->cfg.preauth_out_hard : c->srv->cfg.out_hard;
 }
 
 void tn_conn_send(tn_conn_t *c, const char *buf, size_t len) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t pending = evbuffer_get_length(out);
-    if (pending + len > c->srv->cfg.out_hard) {
+    if (pending + len > out_hard(c)) {
         /* A client that does not read its replies is disconnected, not
          * buffered without bound (PROTOCOL.md section 6). The free happens
          * from the write callback's caller path via closing + drop. */
         tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->peer,
-               pending + len, c->srv->cfg.out_hard);
+               pending + len, out_hard(c));
         c->closing = 1;
         bufferevent_disable(c->bev, EV_READ);
         evbuffer_drain(out, pending);
@@ -251,12 +288,12 @@ void tn_conn_send(tn_conn_t *c, const char *buf, size_t len) {
         return;
     }
     evbuffer_add(out, buf, len);
-    if (!c->reading_paused && pending + len > c->srv->cfg.out_soft) {
+    if (!c->reading_paused && pending + len > out_soft(c)) {
         /* Backpressure: read no more requests until the client catches up;
          * the write callback fires again once output falls below half. */
         c->reading_paused = 1;
         bufferevent_disable(c->bev, EV_READ);
-        bufferevent_setwatermark(c->bev, EV_WRITE, c->srv->cfg.out_soft / 2, 0);
+        bufferevent_setwatermark(c->bev, EV_WRITE, out_soft(c) / 2, 0);
     }
 }
 
@@ -333,7 +370,11 @@ static int process_buffer(tn_conn_t *c) {
 static void conn_read_cb(struct bufferevent *bev, void *arg) {
     tn_conn_t *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    arm_idle(c);
+    /* Requests count as activity only from a client that has taken all
+     * its replies: one that never reads must not stay "busy" on requests
+     * it sent long ago. The write callback counts a full drain instead. */
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        arm_idle(c);
     while (!c->closing && !c->reading_paused && !c->auth_pending && !c->throttled
            && evbuffer_get_length(in) > 0) {
         size_t avail = evbuffer_get_length(in);
@@ -364,7 +405,9 @@ static void conn_write_cb(struct bufferevent *bev, void *arg) {
             tn_conn_free(c);        /* last statement: c is gone */
         return;
     }
-    if (c->reading_paused && pending <= c->srv->cfg.out_soft / 2) {
+    if (pending == 0)
+        arm_idle(c);                /* it took every reply: it is alive */
+    if (c->reading_paused && pending <= out_soft(c) / 2) {
         c->reading_paused = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         bufferevent_enable(bev, EV_READ);

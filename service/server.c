@@ -35,8 +35,11 @@ void tn_config_default(tn_config_t *cfg) {
     tn_frame_limits_default(&cfg->limits);
     cfg->max_queued = 1024;
     cfg->max_inflight = 64;
-    cfg->out_soft = 4u << 20;
+    cfg->out_soft = 256u << 10;
     cfg->out_hard = 64u << 20;
+    cfg->preauth_out_soft = 2048;
+    cfg->preauth_out_hard = 16384;
+    cfg->close_linger_ms = 2000;
     cfg->default_deadline_ms = 10000;
     cfg->max_deadline_ms = 600000;
     cfg->max_import_records = 10000000;

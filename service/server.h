@@ -24,6 +24,9 @@ typedef struct tn_config {
                                      reading it (pipelining backpressure); default 64 */
     size_t out_soft;              /* stop reading a client whose unsent replies pass this */
     size_t out_hard;              /* and close it past this */
+    size_t preauth_out_soft;      /* the same before auth: 2 KiB */
+    size_t preauth_out_hard;      /* 16 KiB */
+    int close_linger_ms;          /* a closing connection's replies must drain within: 2000 */
     int default_deadline_ms;      /* queries without deadline_ms: 10000 */
     int max_deadline_ms;          /* cap on deadline_ms: 600000 */
     size_t max_import_records;    /* staged records per streamed import: 10M */

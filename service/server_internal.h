@@ -52,6 +52,7 @@ struct tn_conn {
     struct event *msg_timer;      /* a partial message must complete in time */
     struct event *idle_timer;
     struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
+    struct event *close_timer;    /* closing: output not drained by then is dropped */
     struct tn_import *imports;    /* streamed imports under way */
     size_t nimports;
 };
