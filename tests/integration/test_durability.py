@@ -314,6 +314,10 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(len(full), off + dh.HDR + plen)
         audit = d.path("audit.tna")
         audit_bytes = read_bytes(audit) if os.path.exists(audit) else None
+        if audit_bytes is not None:
+            # A crash in the middle of the journal append comes before the
+            # audit append: the torn change has no audit record.
+            audit_bytes = audit_bytes[:dh.journal_records(audit)[-1][0]]
         print("journal cut: %d offsets of a %d-byte record" % (len(full) - off, len(full) - off),
               file=sys.stderr)
         for cut in range(off, len(full)):
