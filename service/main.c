@@ -23,6 +23,8 @@ static void usage(FILE *out) {
             "  --fsync POLICY            always (default: fsync before each reply), everysec, no\n"
             "  --compact-bytes N         write a new snapshot when the journal passes N bytes (64 MiB)\n"
             "  --empty                   start with an empty graph instead of the built-in dataset\n"
+            "  --accept-lost-changes     start although the audit trail records changes the journal\n"
+            "                            lost (see docs/durability.md); new epochs go above them\n"
             "  --tokens FILE             access tokens, one 'role name token' per line (mode 600);\n"
             "                            required to listen on a non-loopback address\n"
             "  --idle-timeout S          close connections idle S seconds (default 300, 0 = never)\n"
@@ -87,7 +89,7 @@ int main(int argc, char **argv) {
     int empty = 0;
     const char *data_dir = NULL;
     const char *tokens = NULL;
-    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1 };
+    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1, 0 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,6 +103,8 @@ int main(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--empty") == 0) {
             empty = 1;
+        } else if (strcmp(a, "--accept-lost-changes") == 0) {
+            sopts.accept_lost = 1;
         } else if (strcmp(a, "--listen") == 0) {
             NEED_VALUE();
             if (parse_listen(v, &cfg) != 0) {

@@ -485,27 +485,56 @@ static uint64_t audit_max_epoch(tn_store_t *st) {
     return lc.max_epoch;
 }
 
-/* A torn journal tail is cut only if no acknowledged change is in it: a
- * crash during an append tears the last record before its audit record is
- * written, so an audit trail that goes past the journal's last good record
- * shows the damage is not a tear. Then nothing is cut. */
-static tn_code_t settle_torn_tail(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
-    if (st->torn_at == UINT64_MAX)
-        return TN_OK;
+/* The journal must reach every epoch the audit trail has seen. A crash
+ * during an append tears the last journal record before its audit record
+ * is written, so a torn tail with the audit trail no further than the good
+ * records is a tear: it is cut. An audit trail that goes further means
+ * acknowledged changes are gone (damage over complete records, an emptied
+ * or deleted journal): refuse and change nothing -- unless the operator
+ * said --accept-lost-changes, then keep the old journal aside and go on
+ * numbering above every epoch ever handed out, so none is reused. */
+static tn_code_t check_evidence(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
     uint64_t have = tn_model_epoch(m), seen = audit_max_epoch(st);
     char *path = path_of(st->dir, "journal.tnj");
     if (path == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    char where[192];
+    if (st->torn_at != UINT64_MAX)
+        snprintf(where, sizeof where, "damaged from offset %llu (%s)",
+                 (unsigned long long) st->torn_at, st->torn_why);
+    else
+        snprintf(where, sizeof where, "%s", "empty, missing or short");
     tn_code_t rc = TN_OK;
-    if (seen > have) {
+    if (seen > have && !st->opts.accept_lost) {
+        tn_log(TN_LOG_ERROR, "%s is %s: its good records end at epoch %llu, but the audit trail "
+               "(%s/audit.tna) records acknowledged changes up to epoch %llu, so %llu changes are "
+               "lost. Refusing to start; nothing was changed. Keep a copy of the directory; if the "
+               "changes cannot be recovered, start once with --accept-lost-changes "
+               "(docs/durability.md)", path, where, (unsigned long long) have, st->dir,
+               (unsigned long long) seen, (unsigned long long) (seen - have));
         rc = tn_error_set(err, TN_ERR_PARSE,
-                          "%s is damaged from offset %llu (%s), but the audit trail records changes "
-                          "up to epoch %llu and the journal's good records end at epoch %llu: "
-                          "acknowledged changes are in the damaged part, so this is not a torn "
-                          "append; refusing to start, nothing was changed (see docs/durability.md "
-                          "to recover)", path, (unsigned long long) st->torn_at, st->torn_why,
+                          "journal.tnj %s; the audit trail has acknowledged changes up to epoch %llu, "
+                          "the journal up to %llu: refusing to start, nothing changed "
+                          "(docs/durability.md; --accept-lost-changes)", where,
                           (unsigned long long) seen, (unsigned long long) have);
-    } else {
+    } else if (seen > have) {
+        char aside[64];
+        snprintf(aside, sizeof aside, "journal.lost-%llu-%llu", (unsigned long long) have,
+                 (unsigned long long) seen);
+        char *apath = path_of(st->dir, aside);
+        tn_log(TN_LOG_ERROR, "--accept-lost-changes: %s %s; the changes of epochs %llu to %llu "
+               "recorded in the audit trail are LOST; starting at epoch %llu so that no epoch is "
+               "handed out twice; the old journal is kept as %s", path, where,
+               (unsigned long long) have + 1, (unsigned long long) seen, (unsigned long long) seen,
+               apath ? apath : aside);
+        if (apath && rename(path, apath) != 0 && errno != ENOENT)
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot move %s aside: %s", path, strerror(errno));
+        free(apath);
+        if (rc == TN_OK) {
+            tn_model_set_epoch(m, seen);
+            rc = tn_store_compact(st, m, err);     /* the new numbering, durable now */
+        }
+    } else if (st->torn_at != UINT64_MAX) {
         tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the file to %llu bytes "
                "(that change was never acknowledged: the audit trail ends at epoch %llu)", path,
                (unsigned long long) st->torn_at, st->torn_why, (unsigned long long) st->torn_at,
@@ -526,7 +555,7 @@ static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) 
     tn_code_t rc = load_records(st, "journal.tnj", journal_record, &lc, TORN_REPORT, &st->jsize,
                                 &exists, err);
     if (rc == TN_OK)
-        rc = settle_torn_tail(st, m, err);
+        rc = check_evidence(st, m, err);
     if (rc == TN_OK)
         tn_log(TN_LOG_INFO, "%s/journal.tnj: replayed %llu changes (skipped %llu already in the "
                "snapshot), epoch %llu", st->dir, (unsigned long long) lc.replayed,

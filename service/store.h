@@ -48,6 +48,7 @@ typedef struct tn_store_opts {
     tn_fsync_policy_t fsync;
     uint64_t compact_bytes;  /* compact when the journal passes this; default 64 MiB */
     int seed_builtin;        /* an empty directory starts from the built-in dataset */
+    int accept_lost;         /* start although the audit trail shows lost changes */
 } tn_store_opts_t;
 
 /* Open (creating if needed) the directory and recover its graph into a new
