@@ -607,6 +607,21 @@ void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c) {
 
 /* ---- dispatch ---- */
 
+/* Before auth only server.ping and auth exist: say nothing about which
+ * other methods there are. A client that keeps calling them is not going
+ * to authenticate: after a few it is let go, so an anonymous flood costs
+ * neither log lines nor a connection slot. */
+#define PREAUTH_MAX_REFUSED 3
+static void refuse_before_auth(tn_conn_t *c, const tn_rpc_msg_t *msg, uint64_t t0) {
+    tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, msg->method);
+    tn_reply_code(c, msg->msgid, t0, TN_ERR_UNAUTHORIZED, "%s",
+                  "authenticate first: auth {\"token\": ...}");
+    if (++c->preauth_refused >= PREAUTH_MAX_REFUSED) {
+        tn_log(TN_LOG_INFO, "closing %s: %d calls before auth", c->peer, c->preauth_refused);
+        tn_conn_close_after_flush(c);
+    }
+}
+
 static void handle_cancel(tn_conn_t *c, const tn_val_t *opts) {
     int64_t msgid;
     if (!tn_val_as_int(tn_map_get(opts, "msgid"), &msgid))
@@ -642,11 +657,7 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
         return;                      /* we send no requests, so expect no responses */
     const method_t *m = find_method(msg.method);
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != ROLE_ANY)) {
-        /* Before auth only server.ping and auth exist: say nothing about
-         * which other methods there are. */
-        tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, msg.method);
-        tn_reply_code(c, msg.msgid, t0, TN_ERR_UNAUTHORIZED, "%s",
-                   "authenticate first: auth {\"token\": ...}");
+        refuse_before_auth(c, &msg, t0);
         return;
     }
     if (m == NULL) {

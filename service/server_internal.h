@@ -45,6 +45,7 @@ struct tn_conn {
     const char *role_name;        /* "read", "write", "admin" */
     int role;                     /* the connection's role (methods.c roles) */
     int auth_failures;
+    int preauth_refused;          /* calls refused before auth (closed after a few) */
     int auth_pending;             /* a failed auth's reply is being held back */
     uint32_t auth_msgid;
     uint64_t auth_t0;
