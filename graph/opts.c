@@ -36,10 +36,12 @@ tn_code_t tn_opts_check(const tn_val_t *opts, const char *const *allowed, tn_err
         for (size_t j = 0; allowed != NULL && allowed[j] != NULL && !ok; j++)
             ok = strcmp(allowed[j], key) == 0;
         if (!ok)
-            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%.64s'", key);
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%s'",
+                                TN_CLIP(key, 64));
         for (size_t j = 0; j < i; j++)
             if (strcmp(opts->u.m.kv[j].key, key) == 0)
-                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%.64s' given twice", key);
+                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%s' given twice",
+                                    TN_CLIP(key, 64));
     }
     return TN_OK;
 }

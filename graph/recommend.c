@@ -150,7 +150,8 @@ tn_code_t tn_q_recommend(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx
         return rc;
     int64_t u = tn_snap_find(s, unit);
     if (u < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (unit)", unit);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (unit)",
+                            TN_CLIP(unit, 128));
     if (s->nodes[u]->kind == TN_NODE_COUNTRY)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'unit' must be a province or city, not a country");

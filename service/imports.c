@@ -51,7 +51,8 @@ static tn_import_t *import_find(tn_conn_t *c, const tn_val_t *opts, uint32_t msg
     for (tn_import_t *im = c->imports; im; im = im->next)
         if (strcmp(im->token, tok) == 0)
             return im;
-    tn_reply_code(c, msgid, t0, TN_ERR_NOT_FOUND, "no import %.40s on this connection", tok);
+    tn_reply_code(c, msgid, t0, TN_ERR_NOT_FOUND, "no import %s on this connection",
+                  TN_CLIP(tok, 40));
     return NULL;
 }
 

@@ -613,7 +613,8 @@ void tn_methods_conn_gone(tn_server_t *srv, tn_conn_t *c) {
  * neither log lines nor a connection slot. */
 #define PREAUTH_MAX_REFUSED 3
 static void refuse_before_auth(tn_conn_t *c, const tn_rpc_msg_t *msg, uint64_t t0) {
-    tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, msg->method);
+    tn_log(TN_LOG_INFO, "unauthorized: %s called %s before auth", c->peer,
+           TN_CLIP(msg->method, 64));
     tn_reply_code(c, msg->msgid, t0, TN_ERR_UNAUTHORIZED, "%s",
                   "authenticate first: auth {\"token\": ...}");
     if (++c->preauth_refused >= PREAUTH_MAX_REFUSED) {
@@ -661,7 +662,8 @@ void tn_methods_dispatch(tn_conn_t *c, const tn_val_t *msgv, uint64_t t0) {
         return;
     }
     if (m == NULL) {
-        tn_reply_code(c, msg.msgid, t0, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", msg.method);
+        tn_reply_code(c, msg.msgid, t0, TN_ERR_METHOD_NOT_FOUND, "no method %s",
+                      TN_CLIP(msg.method, 64));
         return;
     }
     if (m->role != ROLE_ANY && c->role < m->role) {

@@ -347,7 +347,7 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
             rc = 0;
         }
     } else {
-        tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%.32s'", type);
+        tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%s'", TN_CLIP(type, 32));
     }
     tn_val_free(&v);
     return rc;
