@@ -46,6 +46,7 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->preauth_limits = (tn_frame_limits_t){ 4096, 4, 16, 1024 };
     cfg->max_auth_failures = 3;
     cfg->auth_delay_ms = 250;
+    cfg->auth_fail_rate = 5;
     cfg->idle_timeout_s = 300;
     cfg->message_timeout_ms = 10000;
     cfg->auth_timeout_s = 10;

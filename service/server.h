@@ -34,6 +34,7 @@ typedef struct tn_config {
     tn_frame_limits_t preauth_limits; /* frames before auth: 4 KiB */
     int max_auth_failures;        /* close after this many: 3 */
     int auth_delay_ms;            /* first failed auth answered after this; doubles: 250 */
+    int auth_fail_rate;           /* failed auths answered per second, server-wide: 5 */
     int auth_timeout_s;           /* with tokens: close a client not authenticated by then: 10 */
     int idle_timeout_s;           /* close a connection idle this long: 300 (0 = never) */
     int message_timeout_ms;       /* a started message must complete within: 10000 */

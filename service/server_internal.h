@@ -80,6 +80,7 @@ struct tn_server {
     size_t cache_bytes;           /* encoded bytes kept */
     struct auth_penalty *penalty; /* TN_AUTH_PENALTY_MAX entries */
     size_t npenalty;
+    uint64_t auth_fail_next_ns;   /* the server-wide failed-auth budget's next slot */
     uint64_t cache_epoch;
     tn_stats_t stats;
     struct timespec started;
@@ -101,6 +102,9 @@ typedef struct cache_entry {
     char *enc;                    /* the result, encoded once (MessagePack) */
     size_t enc_len;
 } cache_entry_t;
+
+/* auth_pace.c: in how many ms a failed auth from peer may be answered. */
+int tn_auth_pace_ms(tn_server_t *srv, const char *peer, int conn_delay_ms);
 
 /* conn.c */
 void tn_conn_accept(tn_server_t *srv, int fd, const char *peer);
