@@ -33,6 +33,8 @@ static void usage(FILE *out) {
             "  --max-request-bytes N     default 8388608 (8 MiB)\n"
             "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
             "  --max-queued N            queued jobs per worker before 'busy', default 1024\n"
+            "  --max-staged-records N    records staged by all streamed imports together before\n"
+            "                            import.chunk answers 'busy', default 20000000\n"
             "  --max-inflight N          answers one client may be owed before the server stops\n"
             "                            reading it (pipelining backpressure), default 64\n"
             "  --output-soft N           unsent reply bytes above which a client is not read, 4 MiB\n"
@@ -105,6 +107,13 @@ int main(int argc, char **argv) {
             empty = 1;
         } else if (strcmp(a, "--accept-lost-changes") == 0) {
             sopts.accept_lost = 1;
+        } else if (strcmp(a, "--max-staged-records") == 0) {
+            NEED_VALUE();
+            if (parse_size(v, &n) != 0 || n == 0) {
+                fprintf(stderr, "twinnetd: --max-staged-records wants a positive integer, got '%s'\n", v);
+                return 2;
+            }
+            cfg.max_staged_records = n;
         } else if (strcmp(a, "--listen") == 0) {
             NEED_VALUE();
             if (parse_listen(v, &cfg) != 0) {

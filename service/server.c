@@ -43,6 +43,7 @@ void tn_config_default(tn_config_t *cfg) {
     cfg->default_deadline_ms = 10000;
     cfg->max_deadline_ms = 600000;
     cfg->max_import_records = 10000000;
+    cfg->max_staged_records = 20000000;
     cfg->preauth_limits = (tn_frame_limits_t){ 4096, 4, 16, 1024 };
     cfg->max_auth_failures = 3;
     cfg->auth_delay_ms = 250;

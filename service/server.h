@@ -30,6 +30,7 @@ typedef struct tn_config {
     int default_deadline_ms;      /* queries without deadline_ms: 10000 */
     int max_deadline_ms;          /* cap on deadline_ms: 600000 */
     size_t max_import_records;    /* staged records per streamed import: 10M */
+    size_t max_staged_records;    /* staged records of all imports together: 20M */
     struct tn_auth *auth;         /* tokens; NULL: none (loopback only, all admin) */
     tn_frame_limits_t preauth_limits; /* frames before auth: 4 KiB */
     int max_auth_failures;        /* close after this many: 3 */

@@ -80,6 +80,7 @@ struct tn_server {
     size_t cache_bytes;           /* encoded bytes kept */
     struct auth_penalty *penalty; /* TN_AUTH_PENALTY_MAX entries */
     size_t npenalty;
+    size_t staged_records;        /* streamed-import records staged by all connections */
     uint64_t auth_fail_next_ns;   /* the server-wide failed-auth budget's next slot */
     uint64_t cache_epoch;
     tn_stats_t stats;
