@@ -5,7 +5,7 @@
  *
  * The bytes come from datasets/embed.cmake (generated at build time from
  * the committed nodes.csv, pairs.csv and meta.json); this module turns them
- * into an import.batch request with graph/csv.c and applies it. It reads no
+ * into an import.batch request with graph/base/csv.c and applies it. It reads no
  * files and holds no state of its own.
  */
 #ifndef TN_DATASET_H

@@ -9,6 +9,7 @@
  */
 #include "record.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,39 +65,6 @@ int tn_conf_parse(const char *s, tn_conf_t *out) {
         return -1;
     *out = (tn_conf_t) i;
     return 0;
-}
-
-int tn_utf8_valid(const char *str, size_t len, int allow_controls) {
-    const unsigned char *s = (const unsigned char *) str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (!allow_controls && (c < 0x20 || c == 0x7f))
-                return 0;
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
-        else return 0;
-        if (i + n >= len)               /* the last continuation byte is past the end */
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))
-            || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
 }
 
 /* ---- validation helpers: each reports through fail() and returns -1 ---- */
@@ -532,7 +500,11 @@ tn_node_t *tn_node_retain(tn_node_t *n) {
 }
 
 void tn_node_release(tn_node_t *n) {
-    if (n && atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1)
+    if (n == NULL)
+        return;
+    int old = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
+    assert(old > 0);   /* released more often than retained */
+    if (old == 1)
         node_free(n);
 }
 
@@ -543,6 +515,10 @@ tn_pair_t *tn_pair_retain(tn_pair_t *p) {
 }
 
 void tn_pair_release(tn_pair_t *p) {
-    if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+    if (p == NULL)
+        return;
+    int old = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
+    assert(old > 0);   /* released more often than retained */
+    if (old == 1)
         pair_free(p);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "utf8.h"       /* tn_utf8_valid, used by every record check */
 #include "value.h"
 
 /* Limits on stored fields (documented in docs/protocol-notes.md). */
@@ -108,8 +109,5 @@ tn_node_t *tn_node_retain(tn_node_t *n);
 void tn_node_release(tn_node_t *n);
 tn_pair_t *tn_pair_retain(tn_pair_t *p);
 void tn_pair_release(tn_pair_t *p);
-
-/* Is s valid UTF-8 of len bytes with no control characters (< 0x20, 0x7f)? */
-int tn_utf8_valid(const char *s, size_t len, int allow_controls);
 
 #endif

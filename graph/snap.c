@@ -11,6 +11,7 @@
 #include "snap.h"
 #include "query_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,7 @@ static void mark_units(const tn_snap_t *s, int64_t root, unsigned char *out) {
     memset(st, 0, n);
     if (root < 0)
         goto finish;
+    assert((size_t) root < n);
     st[root] = 1;
     for (size_t v = 0; v < n; v++) {
         int64_t u = (int64_t) v;
@@ -237,6 +239,10 @@ tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
         s->adj_pair[fill[s->pa[i]]++] = i;
         s->adj_pair[fill[s->pb[i]]++] = i;
     }
+    /* Each vertex's list was filled exactly up to the next one's start. */
+    for (size_t v = 0; v < n; v++)
+        assert(fill[v] == s->adj_off[v + 1]);
+    assert(s->adj_off[n] == 2 * m);
     free(fill);
     return TN_OK;
 }
@@ -255,7 +261,11 @@ tn_snap_t *tn_snap_retain(tn_snap_t *s) {
 
 /* Drop a reference; the last one releases every record and index. */
 void tn_snap_release(tn_snap_t *s) {
-    if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+    if (s == NULL)
+        return;
+    int old = atomic_fetch_sub(&s->refs, 1);
+    assert(old > 0);   /* released more often than retained */
+    if (old != 1)
         return;
     for (size_t i = 0; i < s->nnodes; i++)
         tn_node_release(s->nodes[i]);
@@ -273,7 +283,9 @@ void tn_snap_release(tn_snap_t *s) {
 int64_t tn_snap_find(const tn_snap_t *s, const char *id) {
     if (s == NULL || !s->built)
         return -1;
-    return find(s->index, s->nodes, id);
+    int64_t v = find(s->index, s->nodes, id);
+    assert(v < (int64_t) s->nnodes);
+    return v;
 }
 
 /* PROTOCOL.md section 5: kind, confidence and as_of (undated pairs stay). */

@@ -9,6 +9,7 @@
  */
 #include "jobs.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ static void *writer_main(void *arg) {
          * "everysec" syncs once a second whatever the load. */
         jobs->tick(jobs->writer_arg);
         pthread_mutex_lock(&q->lock);
+        assert(q->n >= n);          /* n counts waiting and running jobs */
         q->n -= n;
         pthread_mutex_unlock(&q->lock);
         deliver(jobs, list, last);
@@ -156,6 +158,7 @@ static void *worker_main(void *arg) {
         run_job(jobs, job);
 
         pthread_mutex_lock(&q->lock);
+        assert(q->n > 0);           /* this job is still counted as running */
         q->n--;
         pthread_mutex_unlock(&q->lock);
 
@@ -217,6 +220,7 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
 }
 
 int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job) {
+    assert((unsigned) job->queue < TN_QUEUE_COUNT);
     queue_t *q = &jobs->q[job->queue];
     pthread_mutex_lock(&q->lock);
     if (q->n >= jobs->max_queued) {
@@ -248,6 +252,7 @@ int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job) {
                 q->head = j->next;
             if (q->tail == j)
                 q->tail = prev;
+            assert(q->n > 0);
             q->n--;
             found = 1;
             break;

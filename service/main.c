@@ -1,7 +1,15 @@
 /*
  * main.c -- twinnetd: parse the command line, load the data, serve.
+ *
+ * The flags are one table (flags[] below): parsing and --help are both
+ * read from it, so a flag cannot be accepted without being documented or
+ * the other way round. Adding a flag is one row; most rows reuse a generic
+ * setter (a string, a switch, a bounded integer) that writes the field the
+ * row names by offset.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,37 +20,41 @@
 #include "server.h"
 #include "store.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: twinnetd [options]\n"
-            "  --listen HOST:PORT        listen address (default 127.0.0.1:7700; port 0 = any free)\n"
-            "  --home ID                 the home node (default CN-430000, Hunan)\n"
-            "  --data DIR                keep the graph in DIR (snapshot + journal); without it the\n"
-            "                            graph lives in memory only. A new DIR starts from the\n"
-            "                            built-in dataset (or empty with --empty)\n"
-            "  --fsync POLICY            always (default: fsync before each reply), everysec, no\n"
-            "  --compact-bytes N         write a new snapshot when the journal passes N bytes (64 MiB)\n"
-            "  --empty                   start with an empty graph instead of the built-in dataset\n"
-            "  --accept-lost-changes     start although the audit trail records changes the journal\n"
-            "                            lost (see docs/durability.md); new epochs go above them\n"
-            "  --tokens FILE             access tokens, one 'role name token' per line (mode 600);\n"
-            "                            required to listen on a non-loopback address\n"
-            "  --idle-timeout S          close connections idle S seconds (default 300, 0 = never)\n"
-            "  --message-timeout MS      a started message must complete within MS (default 10000)\n"
-            "  --max-connections N       default 1024\n"
-            "  --max-request-bytes N     default 8388608 (8 MiB)\n"
-            "  --max-depth N             nesting of arrays/maps, default 16 (at most 32)\n"
-            "  --max-queued N            queued jobs per worker before 'busy', default 1024\n"
-            "  --max-staged-records N    records staged by all streamed imports together before\n"
-            "                            import.chunk answers 'busy', default 20000000\n"
-            "  --max-inflight N          answers one client may be owed before the server stops\n"
-            "                            reading it (pipelining backpressure), default 64\n"
-            "  --output-soft N           unsent reply bytes above which a client is not read, 4 MiB\n"
-            "  --output-hard N           unsent reply bytes above which it is disconnected, 64 MiB\n"
-            "  --auth-timeout S          with --tokens: seconds to authenticate, default 10\n"
-            "  --port-file FILE          write the bound port to FILE once listening\n"
-            "  --log-level LEVEL         debug, info (default), warn, error\n"
-            "  --version, --help\n");
+/* Everything the command line sets. */
+typedef struct opts {
+    tn_config_t cfg;
+    tn_store_opts_t sopts;
+    int empty;
+    const char *data_dir;
+    const char *tokens;
+} opts_t;
+
+/* What a setter tells the parser. */
+typedef enum { FLAG_OK, FLAG_EXIT, FLAG_BAD } flag_rc_t;
+
+/* The C type of the field an integer flag writes. */
+typedef enum { INT_SIZE, INT_INT, INT_U64 } int_kind_t;
+
+typedef struct flag flag_t;
+typedef flag_rc_t (*flag_set_fn)(const flag_t *f, opts_t *o, const char *v);
+
+struct flag {
+    const char *name;
+    const char *alias;     /* another spelling, or NULL */
+    const char *arg;       /* the value's name in --help; NULL: takes no value */
+    const char *help;      /* lines after the first start with '\n' */
+    flag_set_fn set;
+    size_t off;            /* the field in opts_t, for the generic setters */
+    /* Integer flags: values outside [lo, hi] are not of the wanted form
+     * ("wants a positive integer"); above cap (if nonzero) they are refused
+     * as too large, naming the cap and cap_unit. */
+    int_kind_t kind;
+    size_t lo, hi, cap;
+    const char *cap_unit;
+};
+
+static void *field(opts_t *o, const flag_t *f) {
+    return (char *) o + f->off;
 }
 
 static int parse_size(const char *s, size_t *out) {
@@ -79,138 +91,219 @@ static int parse_listen(const char *s, tn_config_t *cfg) {
     return 0;
 }
 
-/* Without tokens the server is for this machine only (PROTOCOL.md section 5,
- * Auth): loopback addresses are 127.0.0.0/8 and ::1. */
+/* ---- generic setters: the row says which field ---- */
+
+static flag_rc_t set_str(const flag_t *f, opts_t *o, const char *v) {
+    *(const char **) field(o, f) = v;
+    return FLAG_OK;
+}
+
+static flag_rc_t set_switch(const flag_t *f, opts_t *o, const char *v) {
+    (void) v;
+    *(int *) field(o, f) = 1;
+    return FLAG_OK;
+}
+
+static flag_rc_t set_int(const flag_t *f, opts_t *o, const char *v) {
+    size_t n;
+    if (parse_size(v, &n) != 0 || n < f->lo || n > f->hi) {
+        fprintf(stderr, "twinnetd: %s wants a %s integer, got '%s'\n", f->name,
+                f->lo > 0 ? "positive" : "non-negative", v);
+        return FLAG_BAD;
+    }
+    if (f->cap != 0 && n > f->cap) {
+        fprintf(stderr, "twinnetd: %s is at most %zu%s\n", f->name, f->cap,
+                f->cap_unit ? f->cap_unit : "");
+        return FLAG_BAD;
+    }
+    switch (f->kind) {
+    case INT_SIZE: *(size_t *) field(o, f) = n; break;
+    case INT_INT:  *(int *) field(o, f) = (int) n; break;
+    case INT_U64:  *(uint64_t *) field(o, f) = (uint64_t) n; break;
+    }
+    return FLAG_OK;
+}
+
+/* ---- setters of one flag each ---- */
+
+static void usage(FILE *out);
+
+static flag_rc_t set_help(const flag_t *f, opts_t *o, const char *v) {
+    (void) f, (void) o, (void) v;
+    usage(stdout);
+    return FLAG_EXIT;
+}
+
+static flag_rc_t set_version(const flag_t *f, opts_t *o, const char *v) {
+    (void) f, (void) o, (void) v;
+    printf("twinnetd %s\n", TN_VERSION);
+    return FLAG_EXIT;
+}
+
+static flag_rc_t set_listen(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (parse_listen(v, &o->cfg) != 0) {
+        fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    return FLAG_OK;
+}
+
+static flag_rc_t set_fsync(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (tn_fsync_parse(v, &o->sopts.fsync) != 0) {
+        fprintf(stderr, "twinnetd: --fsync is always, everysec or no, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    return FLAG_OK;
+}
+
+static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
+    (void) f, (void) o;
+    static const char *const lv[] = { "debug", "info", "warn", "error" };
+    for (int k = 0; k < 4; k++)
+        if (strcmp(v, lv[k]) == 0) {
+            tn_log_set_level((tn_log_level_t) k);
+            return FLAG_OK;
+        }
+    fprintf(stderr, "twinnetd: unknown log level '%s'\n", v);
+    return FLAG_BAD;
+}
+
+/* ---- the table ---- */
+
+#define OFF(member) offsetof(opts_t, member)
+#define STR(name, arg, member, help) { name, NULL, arg, help, set_str, OFF(member), 0, 0, 0, 0, NULL }
+#define SWITCH(name, member, help) { name, NULL, NULL, help, set_switch, OFF(member), 0, 0, 0, 0, NULL }
+#define CUSTOM(name, alias, arg, fn, help) { name, alias, arg, help, fn, 0, 0, 0, 0, 0, NULL }
+/* An integer in [lo, hi], at most cap (0: no cap beyond hi). */
+#define INT(name, member, kind, lo, hi, cap, unit, help) \
+    { name, NULL, "N", help, set_int, OFF(member), kind, lo, hi, cap, unit }
+
+#define ONE_TB ((size_t) 1 << 40)
+
+static const flag_t flags[] = {
+    CUSTOM("--listen", NULL, "HOST:PORT", set_listen,
+           "listen address (default 127.0.0.1:7700; port 0 = any free)"),
+    STR("--home", "ID", cfg.home, "the home node (default CN-430000, Hunan)"),
+    STR("--data", "DIR", data_dir,
+        "keep the graph in DIR (snapshot + journal); without it the"
+        "\ngraph lives in memory only. A new DIR starts from the"
+        "\nbuilt-in dataset (or empty with --empty)"),
+    CUSTOM("--fsync", NULL, "POLICY", set_fsync,
+           "always (default: fsync before each reply), everysec, no"),
+    INT("--compact-bytes", sopts.compact_bytes, INT_U64, 1, SIZE_MAX, 0, NULL,
+        "write a new snapshot when the journal passes N bytes (64 MiB)"),
+    SWITCH("--empty", empty, "start with an empty graph instead of the built-in dataset"),
+    SWITCH("--accept-lost-changes", sopts.accept_lost,
+           "start although the audit trail records changes the journal"
+           "\nlost (docs/durability.md); new epochs go above them"),
+    STR("--tokens", "FILE", tokens,
+        "access tokens, one 'role name token' per line (mode 600);"
+        "\nrequired to listen on a non-loopback address"),
+    { "--idle-timeout", NULL, "S", "close connections idle S seconds (default 300, 0 = never)",
+      set_int, OFF(cfg.idle_timeout_s), INT_INT, 0, 86400000, 0, NULL },
+    { "--message-timeout", NULL, "MS", "a started message must complete within MS (default 10000)",
+      set_int, OFF(cfg.message_timeout_ms), INT_INT, 0, 86400000, 0, NULL },
+    INT("--max-connections", cfg.max_connections, INT_SIZE, 1, SIZE_MAX, 0, NULL, "default 1024"),
+    INT("--max-request-bytes", cfg.limits.max_bytes, INT_SIZE, 1, SIZE_MAX, 0, NULL,
+        "default 8388608 (8 MiB)"),
+    INT("--max-depth", cfg.limits.max_depth, INT_INT, 1, SIZE_MAX, TN_FRAME_MAX_DEPTH, NULL,
+        "nesting of arrays/maps, default 16 (at most 32)"),
+    INT("--max-queued", cfg.max_queued, INT_SIZE, 1, SIZE_MAX, 0, NULL,
+        "queued jobs per worker before 'busy', default 1024"),
+    INT("--max-staged-records", cfg.max_staged_records, INT_SIZE, 1, SIZE_MAX, 0, NULL,
+        "records staged by all streamed imports together before"
+        "\nimport.chunk answers 'busy', default 20000000"),
+    INT("--max-inflight", cfg.max_inflight, INT_SIZE, 1, ONE_TB, 0, NULL,
+        "answers one client may be owed before the server stops"
+        "\nreading it (pipelining backpressure), default 64"),
+    INT("--output-soft", cfg.out_soft, INT_SIZE, 1, ONE_TB, 0, NULL,
+        "unsent reply bytes above which a client is not read, 256 KiB"),
+    INT("--output-hard", cfg.out_hard, INT_SIZE, 1, ONE_TB, 0, NULL,
+        "unsent reply bytes above which it is disconnected, 64 MiB"),
+    { "--auth-timeout", NULL, "S", "with --tokens: seconds to authenticate, default 10",
+      set_int, OFF(cfg.auth_timeout_s), INT_INT, 1, ONE_TB, 86400, " seconds" },
+    STR("--port-file", "FILE", cfg.port_file, "write the bound port to FILE once listening"),
+    CUSTOM("--log-level", NULL, "LEVEL", set_log_level, "debug, info (default), warn, error"),
+    CUSTOM("--version", NULL, NULL, set_version, "print the version and exit"),
+    CUSTOM("--help", "-h", NULL, set_help, "this text"),
+};
+
+#define NFLAGS (sizeof flags / sizeof flags[0])
+
+/* Each flag's line, then its help; continuation lines line up under it. */
+static void usage(FILE *out) {
+    fprintf(out, "usage: twinnetd [options]\n");
+    for (size_t i = 0; i < NFLAGS; i++) {
+        const flag_t *f = &flags[i];
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s%s%s", f->name, f->alias ? ", " : "",
+                 f->alias ? f->alias : "", f->arg ? " " : "", f->arg ? f->arg : "");
+        fprintf(out, "  %-25s ", head);
+        for (const char *h = f->help; *h; ) {
+            const char *nl = strchr(h, '\n');
+            size_t len = nl ? (size_t) (nl - h) : strlen(h);
+            fprintf(out, "%.*s\n", (int) len, h);
+            if (nl == NULL)
+                break;
+            fprintf(out, "  %-25s ", "");
+            h = nl + 1;
+        }
+    }
+}
+
+static const flag_t *find_flag(const char *a) {
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (strcmp(a, flags[i].name) == 0 || (flags[i].alias && strcmp(a, flags[i].alias) == 0))
+            return &flags[i];
+    return NULL;
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, opts_t *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const flag_t *f = find_flag(a);
+        if (f == NULL) {
+            fprintf(stderr, "twinnetd: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        const char *v = NULL;
+        if (f->arg) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "twinnetd: %s needs a value\n", a);
+                return 2;
+            }
+            v = argv[++i];
+        }
+        switch (f->set(f, o, v)) {
+        case FLAG_OK: break;
+        case FLAG_EXIT: return 0;
+        case FLAG_BAD: return 2;
+        }
+    }
+    return -1;
+}
+
+/* Without tokens the server is for this machine only (docs/security.md):
+ * loopback addresses are 127.0.0.0/8 and ::1. */
 static int is_loopback(const char *host) {
     return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
 }
 
 int main(int argc, char **argv) {
-    tn_config_t cfg;
-    tn_config_default(&cfg);
-    int empty = 0;
-    const char *data_dir = NULL;
-    const char *tokens = NULL;
-    tn_store_opts_t sopts = { TN_FSYNC_ALWAYS, 0, 1, 0 };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t n;
-#define NEED_VALUE() do { if (v == NULL) { fprintf(stderr, "twinnetd: %s needs a value\n", a); return 2; } i++; } while (0)
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--version") == 0) {
-            printf("twinnetd %s\n", TN_VERSION);
-            return 0;
-        } else if (strcmp(a, "--empty") == 0) {
-            empty = 1;
-        } else if (strcmp(a, "--accept-lost-changes") == 0) {
-            sopts.accept_lost = 1;
-        } else if (strcmp(a, "--max-staged-records") == 0) {
-            NEED_VALUE();
-            if (parse_size(v, &n) != 0 || n == 0) {
-                fprintf(stderr, "twinnetd: --max-staged-records wants a positive integer, got '%s'\n", v);
-                return 2;
-            }
-            cfg.max_staged_records = n;
-        } else if (strcmp(a, "--listen") == 0) {
-            NEED_VALUE();
-            if (parse_listen(v, &cfg) != 0) {
-                fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--data") == 0) {
-            NEED_VALUE();
-            data_dir = v;
-        } else if (strcmp(a, "--fsync") == 0) {
-            NEED_VALUE();
-            if (tn_fsync_parse(v, &sopts.fsync) != 0) {
-                fprintf(stderr, "twinnetd: --fsync is always, everysec or no, got '%s'\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--compact-bytes") == 0) {
-            NEED_VALUE();
-            if (parse_size(v, &n) != 0 || n == 0) {
-                fprintf(stderr, "twinnetd: --compact-bytes wants a positive integer, got '%s'\n", v);
-                return 2;
-            }
-            sopts.compact_bytes = n;
-        } else if (strcmp(a, "--tokens") == 0) {
-            NEED_VALUE();
-            tokens = v;
-        } else if (strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--message-timeout") == 0) {
-            NEED_VALUE();
-            if (parse_size(v, &n) != 0 || n > 86400000) {
-                fprintf(stderr, "twinnetd: %s wants a non-negative integer, got '%s'\n", a, v);
-                return 2;
-            }
-            if (a[2] == 'i')
-                cfg.idle_timeout_s = (int) n;
-            else
-                cfg.message_timeout_ms = (int) n;
-        } else if (strcmp(a, "--home") == 0) {
-            NEED_VALUE();
-            cfg.home = v;
-        } else if (strcmp(a, "--port-file") == 0) {
-            NEED_VALUE();
-            cfg.port_file = v;
-        } else if (strcmp(a, "--log-level") == 0) {
-            NEED_VALUE();
-            static const char *const lv[] = { "debug", "info", "warn", "error" };
-            int found = 0;
-            for (int k = 0; k < 4; k++)
-                if (strcmp(v, lv[k]) == 0) {
-                    tn_log_set_level((tn_log_level_t) k);
-                    found = 1;
-                }
-            if (!found) {
-                fprintf(stderr, "twinnetd: unknown log level '%s'\n", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--max-inflight") == 0 || strcmp(a, "--output-soft") == 0
-                   || strcmp(a, "--output-hard") == 0 || strcmp(a, "--auth-timeout") == 0) {
-            NEED_VALUE();
-            if (parse_size(v, &n) != 0 || n == 0 || n > ((size_t) 1 << 40)) {
-                fprintf(stderr, "twinnetd: %s wants a positive integer, got '%s'\n", a, v);
-                return 2;
-            }
-            if (strcmp(a, "--max-inflight") == 0)
-                cfg.max_inflight = n;
-            else if (strcmp(a, "--output-soft") == 0)
-                cfg.out_soft = n;
-            else if (strcmp(a, "--output-hard") == 0)
-                cfg.out_hard = n;
-            else if (n > 86400) {
-                fprintf(stderr, "twinnetd: --auth-timeout is at most 86400 seconds\n");
-                return 2;
-            } else
-                cfg.auth_timeout_s = (int) n;
-        } else if (strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-request-bytes") == 0
-                   || strcmp(a, "--max-depth") == 0 || strcmp(a, "--max-queued") == 0) {
-            NEED_VALUE();
-            if (parse_size(v, &n) != 0 || n == 0) {
-                fprintf(stderr, "twinnetd: %s wants a positive integer, got '%s'\n", a, v);
-                return 2;
-            }
-            if (strcmp(a, "--max-connections") == 0)
-                cfg.max_connections = n;
-            else if (strcmp(a, "--max-request-bytes") == 0)
-                cfg.limits.max_bytes = n;
-            else if (strcmp(a, "--max-queued") == 0)
-                cfg.max_queued = n;
-            else if (n > TN_FRAME_MAX_DEPTH) {
-                fprintf(stderr, "twinnetd: --max-depth is at most %d\n", TN_FRAME_MAX_DEPTH);
-                return 2;
-            } else
-                cfg.limits.max_depth = (int) n;
-        } else {
-            fprintf(stderr, "twinnetd: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-#undef NEED_VALUE
-    }
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, 0 } };
+    tn_config_default(&o.cfg);
+    int rc0 = parse_args(argc, argv, &o);
+    if (rc0 >= 0)
+        return rc0;
+    tn_config_t cfg = o.cfg;
+    tn_store_opts_t sopts = o.sopts;
+    int empty = o.empty;
+    const char *data_dir = o.data_dir;
+    const char *tokens = o.tokens;
     if (cfg.out_soft >= cfg.out_hard) {
         fprintf(stderr, "twinnetd: --output-soft (%zu) must be below --output-hard (%zu)\n",
                 cfg.out_soft, cfg.out_hard);

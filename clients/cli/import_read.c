@@ -1,6 +1,6 @@
 /*
  * import_read.c -- reading the files of `twinnet import` into records:
- * CSV through graph/csv.c (syntax, header, types) and JSON Lines.
+ * CSV through graph/base/csv.c (syntax, header, types) and JSON Lines.
  *
  * Every bad line becomes a problem at its line; good records are kept,
  * with where they came from, so that later checks can name their lines.

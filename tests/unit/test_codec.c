@@ -1,5 +1,5 @@
 /*
- * test_codec.c -- service/codec.c: MessagePack <-> tn_val_t round trips,
+ * test_codec.c -- service/wire/codec.c: MessagePack <-> tn_val_t round trips,
  * every integer width, the decoder's refusals, and every error path of the
  * msgpack-RPC envelope (tn_rpc_parse) and its encoders.
  */

@@ -1,5 +1,5 @@
 /*
- * test_csv.c -- graph/csv.c: the RFC 4180 reader (quoting, line ends, BOM,
+ * test_csv.c -- graph/base/csv.c: the RFC 4180 reader (quoting, line ends, BOM,
  * UTF-8) and the typed nodes/pairs mapping with its per-line errors.
  * Every input is a literal here, so each expectation can be checked by eye.
  */

@@ -1,5 +1,5 @@
 /*
- * test_frame.c -- the message scanner of service/frame.c, byte by byte.
+ * test_frame.c -- the message scanner of service/wire/frame.c, byte by byte.
  *
  * Every MessagePack format, every limit at and just past its boundary,
  * hostile declared lengths, resumption one byte at a time, back-to-back

@@ -1,5 +1,5 @@
 /*
- * test_json.c -- graph/json.c (tn_val_from_json): every value kind, string
+ * test_json.c -- graph/base/json.c (tn_val_from_json): every value kind, string
  * escapes including surrogate pairs, the limits, and the error messages
  * with their line and column.
  */

@@ -9,6 +9,7 @@
 #ifndef TN_ERROR_H
 #define TN_ERROR_H
 
+#include "utf8.h"   /* TN_CLIP, for echoing input in messages */
 #include "value.h"
 
 typedef enum tn_code {
@@ -55,16 +56,6 @@ tn_code_t tn_error_set(tn_error_t *err, tn_code_t code, const char *fmt, ...)
  * TN_ERROR_MAX_DETAILS and counts the rest. 'field' may be NULL. */
 void tn_error_detail(tn_error_t *err, int64_t index, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-
-/* Input echoed in a message (a name, an id) made safe to send: at most
- * outsz - 1 bytes of valid UTF-8, cut on a character boundary, with every
- * byte that is not part of a valid character written as \xNN. A strict
- * client can always decode what we say back. Returns out. */
-const char *tn_utf8_clip(char *out, size_t outsz, const char *s);
-
-/* tn_utf8_clip into a buffer of the enclosing block, for a format
- * argument: "no node '%s'", TN_CLIP(id, 128). */
-#define TN_CLIP(s, max) tn_utf8_clip((char[(max) + 1]){ 0 }, (max) + 1, (s))
 
 /* Release 'data' and reset to TN_OK. */
 void tn_error_clear(tn_error_t *err);

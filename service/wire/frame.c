@@ -21,6 +21,7 @@
  */
 #include "frame.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* The shapes a type byte can announce. */
@@ -160,6 +161,10 @@ tn_frame_status_t tn_frame_scan(tn_frame_t *f, const uint8_t *buf, size_t len,
         max_depth = TN_FRAME_MAX_DEPTH;
 
     for (;;) {
+        /* The scanner's own state, whatever the bytes: open containers
+         * within the hard bound, nothing accepted past what was given. */
+        assert(f->depth >= 0 && f->depth <= TN_FRAME_MAX_DEPTH);
+        assert(f->pos <= len);
         /* Skip the rest of a payload accepted earlier. */
         if (f->skip > 0) {
             size_t avail = len - f->pos;
@@ -226,6 +231,7 @@ tn_frame_status_t tn_frame_scan(tn_frame_t *f, const uint8_t *buf, size_t len,
         }
 
         /* Accept the header: this item stops being pending. */
+        assert(f->left[f->depth] > 0 && f->pending >= f->left[f->depth]);
         f->left[f->depth]--;
         f->pending--;
         f->pos += h.hlen;

@@ -2,7 +2,7 @@
  * value.h -- a small tree of plain values (nil, bool, int, float, str, array,
  * map), the one currency in which options enter graph/ and results leave it.
  *
- * graph/ knows nothing of MessagePack: service/codec.c translates between a
+ * graph/ knows nothing of MessagePack: service/wire/codec.c translates between a
  * msgpack_object and this tree. Keeping one generic tree (instead of a struct
  * per result) lets every query share one encoder, one CLI printer and one
  * test helper.

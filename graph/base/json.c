@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"     /* tn_utf8_valid */
+#include "utf8.h"
 #include "value.h"
 
 #define JSON_MAX_DEPTH 64

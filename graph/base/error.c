@@ -31,66 +31,13 @@ const char *tn_code_name(tn_code_t code) {
     return names[code];
 }
 
-/* The length of the UTF-8 character at s[0..left), 0 if it is not one
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_char(const unsigned char *s, size_t left) {
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
-    else return 0;
-    if (n >= left)
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n + 1;
-}
-
-const char *tn_utf8_clip(char *out, size_t outsz, const char *str) {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *) str;
-    size_t len = strlen(str), i = 0, o = 0;
-    if (outsz == 0)
-        return out;
-    while (i < len) {
-        size_t n = utf8_char(s + i, len - i);
-        if (n > 0) {
-            if (o + n > outsz - 1)
-                break;
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        } else {
-            if (o + 4 > outsz - 1)
-                break;
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[s[i] >> 4];
-            out[o++] = hex[s[i] & 15];
-            i++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* A message that came out of vsnprintf: the buffer may have cut it inside
  * a character, and a site may have echoed raw input; make it valid. */
 static void utf8_repair(char *msg, size_t size) {
     char tmp[1024];
     size_t len = strlen(msg), i = 0;
     while (i < len) {
-        size_t n = utf8_char((const unsigned char *) msg + i, len - i);
+        size_t n = tn_utf8_char(msg + i, len - i);
         if (n == 0)
             break;
         i += n;

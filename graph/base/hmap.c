@@ -3,6 +3,7 @@
  */
 #include "hmap.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,8 @@ int tn_hmap_put(tn_hmap_t *h, const char *key, size_t val) {
             return -1;
         i = find(h, key, hash, &found);
     }
+    /* The load factor stays at most 1/2, so a probe always ends on a free slot. */
+    assert(h->slots[i].key == NULL && (h->n + 1) * 2 <= h->cap);
     h->slots[i].key = key;
     h->slots[i].hash = hash;
     h->slots[i].val = val;
@@ -112,6 +115,7 @@ int tn_hmap_del(tn_hmap_t *h, const char *key) {
     size_t i = find(h, key, tn_hmap_hash(key), &found);
     if (!found)
         return 0;
+    assert(h->n > 0);
     size_t mask = h->cap - 1;
     /* Backward shift: pull later entries of the probe run into the hole
      * whenever their home slot does not lie between the hole and them. */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"     /* tn_utf8_valid */
+#include "utf8.h"
 
 /* ---- the reader ---------------------------------------------------------- */
 
