@@ -17,7 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server_internal.h"
+#include "auth_pace.h"
+#include "reply.h"
 
 static auth_penalty_t *entry_of(tn_server_t *srv, const char *addr, uint64_t now) {
     for (size_t i = 0; i < srv->npenalty; i++)

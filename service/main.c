@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "dataset.h"
 #include "log.h"
+#include "registry.h"
 #include "server.h"
 #include "store.h"
 
@@ -294,7 +295,7 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, 0 } };
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, tn_registry_change_kind, 0 } };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)
