@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages twinnet needs, if any is missing.
 # Build: cmake, gcc, pkg-config, libigraph-dev, libevent-dev, libmsgpack-dev.
-# Tests: python3 (Debian's /usr/bin/python3) with msgpack, networkx, igraph.
+# Tests: python3 (Debian's /usr/bin/python3) with msgpack, networkx, igraph,
+# and pandas (optional for the Python client; its tests cover both cases).
 # Interop tests (docs/interop.md): python3-pynvim (without its recommended
 # neovim), Node with npm, and tests/interop/node_modules from its lockfile.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libigraph-dev libevent-dev libmsgpack-dev
-      python3 python3-msgpack python3-networkx python3-igraph)
+      python3 python3-msgpack python3-networkx python3-igraph python3-pandas)
 if [ "${TN_WITH_FUZZ:-0}" = 1 ]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi

@@ -368,7 +368,7 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
     if (!tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || method == NULL) {
         tn_error_set(lc->err, TN_ERR_PARSE, "journal record without epoch or method");
     } else if (lc->change_kind == NULL || lc->change_kind(method, &kind) != 0) {
-        tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %.64s", method);
+        tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %s", TN_CLIP(method, 64));
     } else if ((uint64_t) epoch <= tn_model_epoch(lc->m)) {
         lc->skipped++;              /* already in the snapshot */
         rc = 0;
