@@ -494,8 +494,8 @@ static tn_code_t opts_only(const tn_val_t *opts, const char *const *allowed, tn_
         for (size_t j = 0; allowed[j]; j++)
             ok |= strcmp(allowed[j], opts->u.m.kv[i].key) == 0;
         if (!ok)
-            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option: %.64s",
-                                opts->u.m.kv[i].key);
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option: %s",
+                                TN_CLIP(opts->u.m.kv[i].key, 64));
     }
     return TN_OK;
 }
@@ -734,20 +734,20 @@ static tn_code_t prepare_delete_node(const tn_model_t *m, const tn_val_t *opts, 
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "cascade: must be a boolean");
     const tn_node_t *n = tn_model_node(m, id->u.s.p);
     if (n == NULL)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node %.128s", id->u.s.p);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node %s", TN_CLIP(id->u.s.p, 128));
     tn_pair_t *const *ps;
     size_t deg = tn_model_node_pairs(m, n->id, &ps);
     if (deg > 0 && !(cascade && cascade->type == TN_V_BOOL && cascade->u.b))
         return tn_error_set(err, TN_ERR_CONFLICT,
-                            "node %.128s has %zu pairs; delete them first or pass cascade: true",
-                            n->id, deg);
+                            "node %s has %zu pairs; delete them first or pass cascade: true",
+                            TN_CLIP(n->id, 128), deg);
     for (size_t i = 0; i < m->nn; i++) {
         const tn_node_t *o = m->nodes[i];
         if ((o->parent && strcmp(o->parent, n->id) == 0)
             || (o->country && strcmp(o->country, n->id) == 0))
             return tn_error_set(err, TN_ERR_CONFLICT,
-                                "node %.128s is the parent or country of %.128s; change or delete that first",
-                                n->id, o->id);
+                                "node %s is the parent or country of %s; change or delete that first",
+                                TN_CLIP(n->id, 128), TN_CLIP(o->id, 128));
     }
     if ((c->del_id = strdup(n->id)) == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
@@ -766,7 +766,8 @@ static tn_code_t prepare_delete_pair(const tn_model_t *m, const tn_val_t *opts, 
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "a, b: both are required strings");
     const tn_pair_t *p = tn_model_pair(m, a, b);
     if (p == NULL)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no pair %.128s - %.128s", a, b);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no pair %s - %s", TN_CLIP(a, 128),
+                            TN_CLIP(b, 128));
     if ((c->del_key = strdup(p->key)) == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     c->pairs_removed = 1;

@@ -38,8 +38,8 @@ tn_code_t tn_overlap_parse(const tn_val_t *opts, tn_overlap_opts_t *o, tn_error_
             return tn_error_set(err, TN_ERR_INVALID_PARAMS, "homes[%zu]: must be a string", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->homes[j], id) == 0)
-                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "homes[%zu]: '%.128s' is given twice",
-                                    i, id);
+                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "homes[%zu]: '%s' is given twice",
+                                    i, TN_CLIP(id, 128));
         o->homes[o->nhomes++] = id;
     }
     if ((rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK)

@@ -100,10 +100,10 @@ static tn_code_t resolve_target(const tn_snap_t *s, const plan_opts_t *o, const 
             int64_t c = tn_snap_find(s, id);
             if (c < 0 || s->nodes[c]->kind != TN_NODE_COUNTRY)
                 return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                                    "option 'target': '%.64s' is not a country", id);
+                                    "option 'target': '%s' is not a country", TN_CLIP(id, 64));
             if (!cov->candidate[c])
                 return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                                    "option 'target': '%.64s' is the home's own country", id);
+                                    "option 'target': '%s' is the home's own country", TN_CLIP(id, 64));
             keep[c] = 1;
         }
         return TN_OK;
@@ -124,8 +124,8 @@ static tn_code_t resolve_target(const tn_snap_t *s, const plan_opts_t *o, const 
             return TN_OK;
     }
     return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                        "option 'target': '%.64s' is not \"all\" and names no region, "
-                        "sub-region or tag of a country", o->target);
+                        "option 'target': '%s' is not \"all\" and names no region, "
+                        "sub-region or tag of a country", TN_CLIP(o->target, 64));
 }
 
 /* Insert candidate (v, score) into the sorted top-3 list 'l'. */
@@ -156,7 +156,7 @@ static tn_code_t plan_compute(const tn_snap_t *s, const plan_opts_t *o, const tn
     memset(r, 0, sizeof *r);
     int64_t u = uid != NULL ? tn_snap_find(s, uid) : -1;
     if (u < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (unit)", uid ? uid : "");
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (unit)", TN_CLIP(uid ? uid : "", 128));
     if (s->nodes[u]->kind == TN_NODE_COUNTRY)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'unit' must be a province or city, not a country");

@@ -187,7 +187,8 @@ tn_code_t tn_q_home_init(const tn_snap_t *s, const char *home, tn_q_home_t *h, t
         h->id = home;
         h->idx = tn_snap_find(s, home);
         if (h->idx < 0)
-            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (home)", home);
+            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (home)",
+                                TN_CLIP(home, 128));
         h->unit = malloc(s->nnodes ? s->nnodes : 1);
         if (h->unit == NULL)
             return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");

@@ -60,7 +60,7 @@ tn_code_t tn_recommend_compute(const tn_snap_t *s, const tn_recommend_opts_t *o,
     memset(r, 0, sizeof *r);
     int64_t u = tn_snap_find(s, o->unit);
     if (u < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (unit)", o->unit);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (unit)", TN_CLIP(o->unit, 128));
     if (s->nodes[u]->kind == TN_NODE_COUNTRY)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'unit' must be a province or city, not a country");

@@ -11,10 +11,11 @@ tn_code_t tn_q_unit_init(const tn_snap_t *s, const char *id, const char *field, 
     if (id != NULL) {
         int64_t v = tn_snap_find(s, id);
         if (v < 0)
-            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (%s)", id, field);
+            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (%s)", TN_CLIP(id, 128), field);
         if (s->nodes[v]->kind == TN_NODE_COUNTRY)
             return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                                "%s: '%.128s' is a country; a province or city is expected", field, id);
+                                "%s: '%s' is a country; a province or city is expected", field,
+                                TN_CLIP(id, 128));
     }
     return tn_q_home_init(s, id, h, err);
 }

@@ -80,7 +80,8 @@ static tn_code_t parse_queries(const tn_val_t *opts, tn_whatif_opts_t *o, tn_err
         const tn_query_def_t *def = is_allowed(m) ? tn_query_find(m) : NULL;
         if (def == NULL)
             return tn_error_set(err, TN_ERR_INVALID_PARAMS,
-                                "queries[%zu].method: '%.64s' is not a read method whatif can run", i, m);
+                                "queries[%zu].method: '%s' is not a read method whatif can run", i,
+                                TN_CLIP(m, 64));
         if (qo != NULL && qo->type == TN_V_NIL)
             qo = NULL;
         if (qo != NULL && qo->type != TN_V_MAP)
@@ -169,7 +170,8 @@ static tn_code_t apply_removes(tn_model_t *m, const tn_val_t *remove, tn_error_t
         if (a == NULL || b == NULL)
             return tn_error_set(err, TN_ERR_INVALID_PARAMS, "remove[%zu]: a and b must be strings", i);
         if (tn_model_pair(m, a, b) == NULL)
-            return tn_error_set(err, TN_ERR_NOT_FOUND, "remove[%zu]: no pair '%.128s' - '%.128s'", i, a, b);
+            return tn_error_set(err, TN_ERR_NOT_FOUND, "remove[%zu]: no pair '%s' - '%s'", i, TN_CLIP(a, 128),
+                                TN_CLIP(b, 128));
         tn_change_t *ch = NULL;
         tn_code_t rc = tn_change_prepare(m, TN_CHANGE_PAIR_DELETE, r, &ch, err);
         if (rc == TN_OK)

@@ -313,20 +313,31 @@ static void handle_cancel(tn_server_t *srv, tn_caller_t *c, const tn_val_t *opts
         }
 }
 
+/* Before auth only server.ping and auth exist: say nothing about which
+ * other methods there are. A client that keeps calling them is not going
+ * to authenticate: after a few it is let go, so an anonymous flood costs
+ * neither log lines nor a connection slot. */
+#define PREAUTH_MAX_REFUSED 3
+static void refuse_before_auth(tn_caller_t *c, const tn_call_t *call, const char *method) {
+    tn_log(TN_LOG_INFO, "unauthorized: %s called %s before auth", c->peer, TN_CLIP(method, 64));
+    tn_reply_code(call, TN_ERR_UNAUTHORIZED, "%s", "authenticate first: auth {\"token\": ...}");
+    if (++c->preauth_refused >= PREAUTH_MAX_REFUSED && c->ops->hang_up) {
+        tn_log(TN_LOG_INFO, "closing %s: %d calls before auth", c->peer, c->preauth_refused);
+        c->ops->hang_up(c);
+    }
+}
+
 void tn_dispatch_call(tn_server_t *srv, tn_caller_t *c, uint32_t msgid, const char *method,
                       const tn_val_t *opts, uint64_t t0) {
     const tn_method_t *m = tn_registry_find(method);
     tn_call_t call = call_of(srv, c, msgid, t0, m ? m->name : NULL);
     tn_error_t err = TN_ERROR_INIT;
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != TN_ROLE_NONE)) {
-        /* Before auth only server.ping and auth exist: say nothing about
-         * which other methods there are. */
-        tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, method);
-        tn_reply_code(&call, TN_ERR_UNAUTHORIZED, "%s", "authenticate first: auth {\"token\": ...}");
+        refuse_before_auth(c, &call, method);
         return;
     }
     if (m == NULL) {
-        tn_reply_code(&call, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", method);
+        tn_reply_code(&call, TN_ERR_METHOD_NOT_FOUND, "no method %s", TN_CLIP(method, 64));
         return;
     }
     if (m->role != TN_ROLE_NONE && c->role < m->role) {

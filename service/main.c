@@ -233,6 +233,9 @@ static const flag_t flags[] = {
     INT("--compact-bytes", sopts.compact_bytes, INT_U64, 1, SIZE_MAX, 0, NULL,
         "write a new snapshot when the journal passes N bytes (64 MiB)"),
     SWITCH("--empty", empty, "start with an empty graph instead of the built-in dataset"),
+    SWITCH("--accept-lost-changes", sopts.accept_lost,
+           "start although the audit trail records changes the journal"
+           "\nlost (docs/durability.md); new epochs go above them"),
     STR("--tokens", "FILE", tokens,
         "access tokens, one 'role name token' per line (mode 600);"
         "\nrequired to listen on a non-loopback address"),
@@ -247,11 +250,14 @@ static const flag_t flags[] = {
         "nesting of arrays/maps, default 16 (at most 32)"),
     INT("--max-queued", cfg.max_queued, INT_SIZE, 1, SIZE_MAX, 0, NULL,
         "queued jobs per worker before 'busy', default 1024"),
+    INT("--max-staged-records", cfg.max_staged_records, INT_SIZE, 1, SIZE_MAX, 0, NULL,
+        "records staged by all streamed imports together before"
+        "\nimport.chunk answers 'busy', default 20000000"),
     INT("--max-inflight", cfg.max_inflight, INT_SIZE, 1, ONE_TB, 0, NULL,
         "answers one client may be owed before the server stops"
         "\nreading it (pipelining backpressure), default 64"),
     INT("--output-soft", cfg.out_soft, INT_SIZE, 1, ONE_TB, 0, NULL,
-        "unsent reply bytes above which a client is not read, 4 MiB"),
+        "unsent reply bytes above which a client is not read, 256 KiB"),
     INT("--output-hard", cfg.out_hard, INT_SIZE, 1, ONE_TB, 0, NULL,
         "unsent reply bytes above which it is disconnected, 64 MiB"),
     { "--auth-timeout", NULL, "S", "with --tokens: seconds to authenticate, default 10",
@@ -326,7 +332,7 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind },
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind, 0 },
                  .dataset = TN_DATASET_DEFAULT };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);

@@ -82,6 +82,7 @@ static void progress_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_dispatch_progress_tick(arg);
+    tn_log_flush();                 /* counts of rate-limited log lines */
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg) {

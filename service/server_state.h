@@ -52,6 +52,8 @@ struct tn_server {
     tn_cache_t cache;             /* answers of the current epoch */
     auth_penalty_t *penalty;      /* TN_AUTH_PENALTY_MAX entries */
     size_t npenalty;
+    uint64_t auth_fail_next_ns;   /* the server-wide failed-auth budget's next slot */
+    size_t staged_records;        /* streamed-import records staged by all callers */
     tn_stats_t stats;
     tn_mstats_t mstats;           /* answers by method and code (GET /metrics) */
     uint64_t cache_hits, cache_misses;

@@ -9,6 +9,7 @@
 #ifndef TN_ERROR_H
 #define TN_ERROR_H
 
+#include "utf8.h"   /* TN_CLIP, for echoing input in messages */
 #include "value.h"
 
 typedef enum tn_code {

@@ -173,14 +173,18 @@ class A1Listen(AuthCase):
 class A3BeforeAuth(AuthCase):
     def test_every_method_but_ping_and_auth_is_unauthorized(self):
         names = sorted(EXPECTED_ROLE) + ["no.such.method", "", "SERVER.PING", "server.ping "]
-        with MAIN.client(timeout=10) as c:
-            for m in names:
-                if m in ("server.ping", "auth"):
-                    continue
+        # A connection is let go after three refused calls: one each.
+        for m in names:
+            if m in ("server.ping", "auth"):
+                continue
+            with MAIN.client(timeout=10) as c:
                 err, res = c.request(m, harmless(m, "admin") if m != "auth" else None)
                 self.assertIsNotNone(err, "%s answered before auth: %r" % (m, res))
                 self.assertEqual(err.get("code"), "unauthorized", "%s: %r" % (m, err))
                 self.assertIsNone(res)
+        with MAIN.client(timeout=10) as c:
+            for m in ("graph.stats", "no.such.method"):
+                self.assertEqual(c.error_code(m), "unauthorized")
             # The denied calls did not count as failed auth attempts, and the
             # connection is still usable.
             self.assertEqual(c.call("server.ping"), "pong")
