@@ -300,47 +300,69 @@ done:
 /* ---- scores memo ----
  * The expensive part of a query is the metric; "top", "kind", "country"
  * and "normalized" only shape the report. So the last few raw score
- * vectors are kept, keyed by snapshot, metric options and pair filters: a
- * planner who asks for the top 10, then the top 50, then only cities, pays
- * for one betweenness. The memo holds a reference on its snapshot (so a
- * key can never name a freed one) and is touched only by the igraph
- * thread, the one thread that runs this query. */
+ * vectors are kept with the snapshot they were computed on, keyed by
+ * metric options and pair filters: a planner who asks for the top 10,
+ * then the top 50, then only cities, pays for one betweenness. The memo
+ * lives and dies with its snapshot (snap->memo) and is touched only by
+ * the igraph thread, the one thread that runs this query. */
 
 #define MEMO_SLOTS 4
 
-typedef struct memo {
-    tn_snap_t *snap;
+typedef struct memo_slot {
+    int used;
     copts_t o;
     tn_filter_t f;
     igraph_integer_t n;
     int64_t *gv;
     double *res;
     igraph_integer_t *deg;
+} memo_slot_t;
+
+typedef struct memo {
+    memo_slot_t slot[MEMO_SLOTS];
+    unsigned next;
+    uint64_t computed;          /* metric computations on this snapshot */
 } memo_t;
 
-static memo_t memo[MEMO_SLOTS];
-static unsigned memo_next;
-
-static int memo_same(const memo_t *m, const tn_snap_t *s, const copts_t *o, const tn_filter_t *f) {
-    return m->snap == s && m->o.metric == o->metric && m->o.full == o->full
-           && m->o.damping == o->damping && m->o.cutoff == o->cutoff && m->f.as_of == f->as_of
-           && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
-}
-
-static void memo_clear(memo_t *m) {
-    tn_snap_release(m->snap);
+static void slot_clear(memo_slot_t *m) {
     free(m->gv);
     free(m->res);
     free(m->deg);
     memset(m, 0, sizeof *m);
 }
 
+static void memo_free(void *p) {
+    memo_t *m = p;
+    for (int i = 0; m != NULL && i < MEMO_SLOTS; i++)
+        slot_clear(&m->slot[i]);
+    free(m);
+}
+
+/* The snapshot's memo, made on first use (NULL on out-of-memory). */
+static memo_t *memo_of(const tn_snap_t *cs) {
+    tn_snap_t *s = (tn_snap_t *) cs;     /* the memo is the one mutable part */
+    if (s->memo == NULL && (s->memo = calloc(1, sizeof(memo_t))) != NULL)
+        s->memo_free = memo_free;
+    return s->memo;
+}
+
+uint64_t tn_q_centrality_computed(const tn_snap_t *s) {
+    const memo_t *m = s->memo;
+    return m != NULL ? m->computed : 0;
+}
+
+static int slot_same(const memo_slot_t *m, const copts_t *o, const tn_filter_t *f) {
+    return m->used && m->o.metric == o->metric && m->o.full == o->full
+           && m->o.damping == o->damping && m->o.cutoff == o->cutoff && m->f.as_of == f->as_of
+           && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
+}
+
 /* Fill gv, res and deg from a matching entry: 1 if found. */
-static int memo_find(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f, int64_t *gv,
+static int memo_find(memo_t *memo, const copts_t *o, const tn_filter_t *f, int64_t *gv,
                      igraph_integer_t *n, igraph_vector_t *res, igraph_vector_int_t *deg) {
-    for (int i = 0; i < MEMO_SLOTS; i++) {
-        const memo_t *m = &memo[i];
-        if (m->snap == NULL || !memo_same(m, s, o, f))
+    for (int i = 0; memo != NULL && i < MEMO_SLOTS; i++) {
+        const memo_slot_t *m = &memo->slot[i];
+        if (!slot_same(m, o, f))
             continue;
         if (igraph_vector_resize(res, m->n) != IGRAPH_SUCCESS
             || igraph_vector_int_resize(deg, m->n) != IGRAPH_SUCCESS)
@@ -357,17 +379,19 @@ static int memo_find(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
 }
 
 /* Keep a computed vector (best effort: out of memory just skips it). */
-static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
+static void memo_keep(memo_t *memo, const copts_t *o, const tn_filter_t *f,
                       const int64_t *gv, igraph_integer_t n, const igraph_vector_t *res,
                       const igraph_vector_int_t *deg) {
-    memo_t *m = &memo[memo_next++ % MEMO_SLOTS];
-    memo_clear(m);
+    if (memo == NULL)
+        return;
+    memo_slot_t *m = &memo->slot[memo->next++ % MEMO_SLOTS];
+    slot_clear(m);
     size_t k = n > 0 ? (size_t) n : 1;
     m->gv = malloc(k * sizeof *m->gv);
     m->res = malloc(k * sizeof *m->res);
     m->deg = malloc(k * sizeof *m->deg);
     if (m->gv == NULL || m->res == NULL || m->deg == NULL) {
-        memo_clear(m);
+        slot_clear(m);
         return;
     }
     for (igraph_integer_t i = 0; i < n; i++) {
@@ -378,7 +402,7 @@ static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f
     m->n = n;
     m->o = *o;
     m->f = *f;
-    m->snap = tn_snap_retain((tn_snap_t *) s);
+    m->used = 1;
 }
 
 /* Degree is computed in plain C (no igraph state at all), so the
@@ -437,7 +461,7 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
     int have_edges = 0, have_deg = 0, have_res = 0;
     rc = TN_OK;
 
-    tn_igraph_begin(ctx);
+    /* igraph's handlers see ctx through tn_query_run's bracket. */
     if (gv == NULL || of == NULL || rank == NULL)
         goto oom;
     if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS)
@@ -449,7 +473,8 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
     if (igraph_vector_init(&res, 0) != IGRAPH_SUCCESS)
         goto oom;
     have_res = 1;
-    if (!memo_find(s, &o, &f, gv, &n, &res, &deg)) {
+    memo_t *memo = memo_of(s);
+    if (!memo_find(memo, &o, &f, gv, &n, &res, &deg)) {
         if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
             goto oom;
         /* Our own check of every vertex id before igraph sees it. */
@@ -466,7 +491,9 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
                 goto done;
             }
         }
-        memo_keep(s, &o, &f, gv, n, &res, &deg);
+        if (memo != NULL)
+            memo->computed++;
+        memo_keep(memo, &o, &f, gv, n, &res, &deg);
     }
 
     int bad = emit(s, &o, graph, kind, country, top, gv, (int64_t) n, VECTOR(res), VECTOR(deg),
@@ -477,7 +504,6 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
 oom:
     rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
 done:
-    tn_igraph_end();
     if (rc != TN_OK)
         tn_val_free(out);
     if (have_res)
