@@ -306,6 +306,33 @@ static void del_node(tn_model_t *m, const char *id) {
     tn_node_release(n);
 }
 
+/* A model holding the given records (each retained), for a hypothetical
+ * graph that must not touch the live one. The records come from a
+ * consistent model (a snapshot of one), so no invariant is re-checked. */
+tn_model_t *tn_model_from_records(const char *home, uint64_t epoch, tn_node_t *const *nodes,
+                                  size_t nn, tn_pair_t *const *pairs, size_t np) {
+    tn_model_t *m = tn_model_new(home);
+    if (m == NULL)
+        return NULL;
+    m->epoch = epoch;
+    if (reserve_nodes(m, nn) != 0 || reserve_pairs(m, np) != 0) {
+        tn_model_free(m);
+        return NULL;
+    }
+    for (size_t i = 0; i < nn; i++)
+        put_node(m, tn_node_retain(nodes[i]), NULL);
+    /* Adjacency first (the only allocation), then the pairs. */
+    for (size_t i = 0; i < np; i++) {
+        long ia = node_index(m, pairs[i]->a), ib = node_index(m, pairs[i]->b);
+        if (ia < 0 || ib < 0 || reserve_adj(&m->adj[ia], 1) != 0 || reserve_adj(&m->adj[ib], 1) != 0) {
+            tn_model_free(m);
+            return NULL;
+        }
+        put_pair(m, tn_pair_retain(pairs[i]));
+    }
+    return m;
+}
+
 /* ---- prepare ---- */
 
 /* A staging view for validation: staged records shadow the model's; in

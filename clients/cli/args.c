@@ -126,7 +126,8 @@ void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t
     int rc = 0;
     switch (o->kind) {
     case TN_ARG_FLAG:
-        rc = tn_map_add_bool(opts, o->key, 1);
+    case TN_ARG_FLAG_OFF:
+        rc = tn_map_add_bool(opts, o->key, o->kind == TN_ARG_FLAG);
         break;
     case TN_ARG_INT:
         if (!tn_cli_parse_ll(val, &i))

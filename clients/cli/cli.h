@@ -38,6 +38,7 @@ typedef enum tn_cli_argkind {
     TN_ARG_INT,      /* integer */
     TN_ARG_NUM,      /* any number */
     TN_ARG_FLAG,     /* no value: true */
+    TN_ARG_FLAG_OFF, /* no value: false (turns off an option that defaults to true) */
     TN_ARG_YEAR      /* an integer year, or a date string such as "2001-05" */
 } tn_cli_argkind_t;
 
@@ -207,9 +208,27 @@ void tn_cli_print_centrality(const tn_val_t *res);
 void tn_cli_print_coverage(const tn_val_t *res);
 void tn_cli_print_gaps(const tn_val_t *res);
 void tn_cli_print_recommend(const tn_val_t *res);
+void tn_cli_print_plan(const tn_val_t *res);
+
+/* The options of `recommend` and `plan` (advice.c). */
+extern const tn_cli_opt_t tn_cli_recommend_opts[];
+extern const tn_cli_opt_t tn_cli_plan_opts[];
 void tn_cli_print_neighbors(const tn_val_t *res);
 void tn_cli_print_find(const tn_val_t *res);
 void tn_cli_print_pairs(const tn_val_t *res);
+
+/* Planning results (print_planning.c). */
+void tn_cli_print_timeline(const tn_val_t *res);
+void tn_cli_print_overlap(const tn_val_t *res);
+void tn_cli_print_communities(const tn_val_t *res);
+void tn_cli_print_whatif(const tn_val_t *res);
+
+/* ---- the planning commands (plan_cmds.c), from argv[i]; return the
+ * exit code ---- */
+int tn_cli_timeline(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_overlap(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_communities(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_whatif(int argc, char **argv, int i, tn_cli_globals_t *g);
 
 /* The columns of coverage grouped by region (also in metrics). */
 #define TN_CLI_NGROUP_COLS 6

@@ -23,6 +23,7 @@
  *   sbuf.c, cell.c    growable strings; result values as cell text
  *   table.c           aligned, CJK-aware tables and "label  value" lines
  *   print_*.c         one printer per result shape
+ *   plan_cmds.c       timeline, overlap, communities, whatif (their own arguments)
  *   transfer.c        what import and export share: parsing, connecting
  *   import*.c         twinnet import (import.h)
  *   export*.c         twinnet export (export.h)
@@ -38,6 +39,10 @@ static const struct command {
     const char *summary;
     int (*run)(int argc, char **argv, int i, tn_cli_globals_t *g);   /* from argv[i] */
 } commands[] = {
+    { "timeline", "a unit's partnerships per year (default unit: the home)", tn_cli_timeline },
+    { "overlap", "where 2 to 8 provinces or cities compete, and what each has alone", tn_cli_overlap },
+    { "communities", "densely tied groups of partners (Louvain or Leiden)", tn_cli_communities },
+    { "whatif", "compare queries before/after hypothetical pairs (nothing saved)", tn_cli_whatif },
     { "import", "load nodes and pairs from CSV or JSON Lines files", tn_cli_import },
     { "export", "write the whole graph as CSV, JSON Lines or GraphML", tn_cli_export },
     { "call", "call any METHOD with a JSON options object", tn_cli_call },

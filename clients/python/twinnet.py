@@ -11,6 +11,10 @@ responses [1, msgid, error, result], notifications [2, method, params].
         top = c.call("query.centrality", metric="degree", top=5)
         for row in top["items"]:
             print(row["id"], row["score"])
+        for it in c.recommend("CN-430100", top=3)["items"]:
+            print(it["name"], it["reasons"])
+        for step in c.plan(target="bri", budget=3)["steps"]:
+            print(step["unit"], step["country"], step["candidates"][:1])
         try:
             c.call("node.get", id="nowhere")
         except TwinnetError as e:
@@ -201,6 +205,52 @@ class Client:
         if kw:
             options = dict(options or {}, **kw)
         return self.wait(self.send(method, options))
+
+    # ---- advice (docs/recommend.md) ----
+
+    def recommend(self, unit, **opts):
+        """query.recommend: new partners for unit, best first, each with its
+        reasons. Options: top, country, region, tag, kind ("province" |
+        "city"), exclude_home, as_of, min_confidence."""
+        return self.call("query.recommend", dict(opts, unit=unit))
+
+    def plan(self, target="all", budget=5, **opts):
+        """query.plan: at most budget steps {unit, country, candidates,
+        peer_pairs, reasons} covering uncovered countries of target ("all",
+        a region, a sub-region, a tag, or {"countries": [iso2, ...]}), with
+        the target's coverage before and after. Options: unit (the home to
+        plan for), as_of, min_confidence."""
+        return self.call("query.plan", dict(opts, target=target, budget=budget))
+
+    # ---- planning methods (docs/protocol-planning.md) ----
+
+    def timeline(self, unit=None, by=None, **filters):
+        """query.timeline: a unit's pairs per year (unit None = the home;
+        by None, "region" or "unit")."""
+        return self.call("query.timeline", _given(unit=unit, by=by, **filters))
+
+    def overlap(self, *homes, **filters):
+        """query.overlap over 2 to 8 province or city ids:
+        overlap("CN-430000", "CN-420000")."""
+        return self.call("query.overlap", dict(filters, homes=list(homes)))
+
+    def communities(self, algorithm=None, members=None, **options):
+        """query.communities ("multilevel" or "leiden"; members=True adds
+        the membership map)."""
+        return self.call("query.communities", _given(algorithm=algorithm, members=members, **options))
+
+    def whatif(self, queries, add=None, remove=None, nodes=None, **filters):
+        """query.whatif: queries is a list of method names or
+        {"method", "options"} maps; add a list of pair maps, remove a list
+        of (a, b) tuples or {"a", "b"} maps. Nothing is committed."""
+        qs = [{"method": q} if isinstance(q, str) else q for q in queries]
+        rm = None if remove is None else [r if isinstance(r, dict) else {"a": r[0], "b": r[1]} for r in remove]
+        return self.call("query.whatif", _given(queries=qs, add=add, remove=rm, nodes=nodes, **filters))
+
+
+def _given(**kw):
+    """The options that were given (None means "not given")."""
+    return {k: v for k, v in kw.items() if v is not None}
 
 
 if __name__ == "__main__":

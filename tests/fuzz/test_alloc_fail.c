@@ -393,6 +393,8 @@ static const q_case_t q_cases[] = {
     { "query.coverage", "{\"by\":\"unit\",\"kind\":\"sister\"}" },
     { "query.gaps", "{\"region\":\"Americas\",\"limit\":5}" },
     { "query.recommend", "{\"unit\":\"CN-430400\",\"top\":3}" },
+    { "query.recommend", "{\"unit\":\"CN-430400\",\"top\":3,\"exclude_home\":false}" },
+    { "query.plan", "{\"target\":\"all\",\"budget\":3}" },
     { "pair.list", "{\"limit\":3,\"offset\":1}" },
     { "node.find", "{\"q\":\"an\"}" },
     { "node.neighbors", "{\"id\":\"CN-430700\"}" },
