@@ -26,7 +26,9 @@ void tn_igraph_setup(void);
 
 /* Bracket one query's igraph work: begin clears the last reason and makes
  * ctx (borrowed until tn_igraph_end; may be NULL) the source of the stop
- * flag and of progress reports. begin calls tn_igraph_setup itself. */
+ * flag and of progress reports. begin calls tn_igraph_setup itself.
+ * Brackets nest (a query running another): only the outermost counts.
+ * tn_query_run (query.h) is the one place queries are bracketed. */
 void tn_igraph_begin(const tn_qctx_t *ctx);
 void tn_igraph_end(void);
 
