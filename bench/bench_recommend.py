@@ -196,15 +196,18 @@ def importable(args, rows, tmp):
         with Client("127.0.0.1", d.port, timeout=600) as c:
             countries = {n["id"] for n in c.call("node.list", {"kind": "country",
                                                                "limit": 10000})["items"]}
-        reasons = {}
+        reasons, codes = {}, {}
         ok = []
         for r in rows:
             miss = [x for x in (r["a_country_iso2"], r["b_country_iso2"]) if x not in countries]
-            if miss:
-                reasons["country code with no country node on the server"] = \
-                    reasons.get("country code with no country node on the server", 0) + 1
-            else:
+            for x in miss:
+                codes[x] = codes.get(x, 0) + 1
+            if not miss:
                 ok.append(r)
+        if codes:
+            top = sorted(codes.items(), key=lambda kv: -kv[1])
+            reasons["country code with no country node on the server (%s)"
+                    % ", ".join("%s %d" % kv for kv in top[:12])] = len(rows) - len(ok)
         for _ in range(3):            # a dropped row can leave no other problem, but be sure
             bad = import_problems(args, d.port, os.path.join(tmp, "all.csv"), ok)
             if not bad:
@@ -327,10 +330,13 @@ def run_seed(args, rows, seed, totals, tmp):
                     bykey.setdefault((n.get("country"), name_key(nm)), set()).add(i)
 
             def node_of(name, country):
+                nonlocal twice
                 ids = bykey.get((country, name_key(name)), ())
+                twice += len(ids) > 1
                 return next(iter(ids)) if len(ids) == 1 else None
 
             queries, skipped, unnamed, present, lonely = [], 0, 0, 0, 0
+            twice = 0
             for r in hidden:
                 a = node_of(r["a_name"], r["a_country_iso2"])
                 b = node_of(r["b_name"], r["b_country_iso2"])
@@ -380,12 +386,12 @@ def run_seed(args, rows, seed, totals, tmp):
             t[1] += 1.0 / r if r else 0.0
     totals.setdefault("_queries", [0, 0.0])[0] += len(queries)
     print("seed %d: %d rows imported, %d hidden; server graph %d nodes, %d pairs; %d queries "
-          "(hidden rows not asked: %d with an end that is no single node (no kept row names it), %d already a pair on the "
+          "(hidden rows not asked: %d with an end no kept row names (%d ends of them naming 2+ nodes), %d already a pair on the "
           "server, %d an end without partner, %d b no candidate: in a's country or a partner "
           "of a's family); import %.1f s, queries %.1f s (%.1f ms each), %d ids outside the "
           "candidate set"
           % (seed, len(kept), len(hidden), len(nodes), g.number_of_edges(), len(queries),
-             unnamed, present, lonely, skipped, t_load, t_query,
+             unnamed, twice, present, lonely, skipped, t_load, t_query,
              1e3 * t_query / max(1, len(queries)), bad))
     sys.stdout.flush()
     return bad
