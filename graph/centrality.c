@@ -20,6 +20,7 @@
  */
 #include "igraph_bridge.h"
 #include "query_internal.h"
+#include "split.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,7 +60,15 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
     IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
     IGRAPH_CHECK(igraph_degree(&g, deg, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
 
-    switch (o->metric) {
+    /* Exact path-based metrics may be split over processes (split.h). */
+    int split = 0;
+    if (o->cutoff < 0 && (o->metric == M_BETWEENNESS || o->metric == M_CLOSENESS
+                          || o->metric == M_HARMONIC))
+        IGRAPH_CHECK(tn_split_run(&g, o->metric == M_BETWEENNESS ? TN_SPLIT_BETWEENNESS
+                                  : o->metric == M_CLOSENESS ? TN_SPLIT_CLOSENESS
+                                  : TN_SPLIT_HARMONIC, res, &split));
+
+    switch (split ? -1 : (int) o->metric) {     /* -1: the splitter filled res */
     case M_DEGREE:
         IGRAPH_CHECK(igraph_vector_resize(res, n));
         for (igraph_integer_t i = 0; i < n; i++)
