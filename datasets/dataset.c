@@ -74,7 +74,7 @@ tn_code_t tn_dataset_load_builtin(tn_model_t *m, tn_error_t *err) {
     if (rc == TN_OK)
         rc = tn_dataset_builtin_meta(&meta, err);
     if (rc == TN_OK)
-        rc = tn_model_apply(m, "import.batch", &opts, &result, err);
+        rc = tn_model_apply(m, TN_CHANGE_BATCH, &opts, &result, err);
     if (rc == TN_OK && tn_model_set_meta(m, &meta) != 0)
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     tn_val_free(&opts);

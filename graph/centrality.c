@@ -30,11 +30,9 @@ typedef enum metric {
     M_DEGREE = 0, M_BETWEENNESS, M_CLOSENESS, M_HARMONIC, M_EIGENVECTOR, M_PAGERANK, M_CONSTRAINT
 } metric_t;
 
-static const char *const metric_names[] = {
-    "degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank", "constraint", NULL
-};
-static const char *const graph_names[] = { "partnerships", "full", NULL };
-static const char *const node_kinds[] = { "country", "province", "city", NULL };
+#define metric_names tn_q_metric_names
+#define graph_names tn_q_graph_names
+#define node_kinds tn_q_node_kind_names
 
 typedef struct copts {
     metric_t metric;
@@ -390,6 +388,13 @@ static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f
     m->o = *o;
     m->f = *f;
     m->snap = tn_snap_retain((tn_snap_t *) s);
+}
+
+/* Degree is computed in plain C (no igraph state at all), so the
+ * dashboards' favourite never waits behind a planner's betweenness. */
+int tn_q_centrality_needs_igraph(const tn_val_t *opts) {
+    const char *metric = tn_val_str(tn_map_get(opts, "metric"));
+    return metric == NULL || strcmp(metric, metric_names[M_DEGREE]) != 0;
 }
 
 /* query.centrality (options in the table of query.c). */

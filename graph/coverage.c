@@ -369,7 +369,7 @@ tn_code_t tn_q_coverage_build(const tn_snap_t *s, const tn_q_home_t *h, const tn
 /* query.coverage: {home, by, tag, kind, as_of, min_confidence}. */
 tn_code_t tn_q_coverage(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
                         tn_val_t *out, tn_error_t *err) {
-    static const char *const bys[] = { "region", "subregion", "tag", "country", "unit", NULL };
+    const char *const *bys = tn_q_cov_by_names;
     const char *home = NULL, *tag = NULL;
     int by = TN_Q_COV_REGION;
     tn_filter_t f;

@@ -746,7 +746,7 @@ static tn_code_t prepare_delete_pair(const tn_model_t *m, const tn_val_t *opts, 
     return TN_OK;
 }
 
-tn_code_t tn_change_prepare(const tn_model_t *m, const char *method, const tn_val_t *opts,
+tn_code_t tn_change_prepare(const tn_model_t *m, tn_change_kind_t kind, const tn_val_t *opts,
                             tn_change_t **out, tn_error_t *err) {
     *out = NULL;
     tn_change_t *c = calloc(1, sizeof *c);
@@ -758,8 +758,10 @@ tn_code_t tn_change_prepare(const tn_model_t *m, const char *method, const tn_va
     /* One-element arrays let single upserts share the batch path. */
     tn_val_t one = TN_VAL_NIL;
 
-    if (strcmp(method, "node.upsert") == 0 || strcmp(method, "pair.upsert") == 0) {
-        int is_node = method[0] == 'n';
+    switch (kind) {
+    case TN_CHANGE_NODE_UPSERT:
+    case TN_CHANGE_PAIR_UPSERT: {
+        int is_node = kind == TN_CHANGE_NODE_UPSERT;
         static const char *const nkeys[] = { "node", NULL }, *const pkeys[] = { "pair", NULL };
         c->op = is_node ? OP_NODE_UPSERT : OP_PAIR_UPSERT;
         if ((rc = opts_only(opts, is_node ? nkeys : pkeys, err)) != TN_OK)
@@ -779,7 +781,9 @@ tn_code_t tn_change_prepare(const tn_model_t *m, const char *method, const tn_va
         rc = stage_records(&st, is_node ? &one : NULL, is_node ? NULL : &one, 0, err);
         if (rc == TN_OK)
             rc = plan_in_place((tn_model_t *) m, c, err);
-    } else if (strcmp(method, "import.batch") == 0) {
+        break;
+    }
+    case TN_CHANGE_BATCH: {
         c->op = OP_BATCH;
         if ((rc = opts_only(opts, batch_keys, err)) != TN_OK)
             goto done;
@@ -813,14 +817,19 @@ tn_code_t tn_change_prepare(const tn_model_t *m, const char *method, const tn_va
         rc = stage_records(&st, nodes, pairs, 1, err);
         if (rc == TN_OK)
             rc = c->replace ? plan_replace(m, c, err) : plan_in_place((tn_model_t *) m, c, err);
-    } else if (strcmp(method, "node.delete") == 0) {
+        break;
+    }
+    case TN_CHANGE_NODE_DELETE:
         c->op = OP_NODE_DELETE;
         rc = prepare_delete_node(m, opts, c, err);
-    } else if (strcmp(method, "pair.delete") == 0) {
+        break;
+    case TN_CHANGE_PAIR_DELETE:
         c->op = OP_PAIR_DELETE;
         rc = prepare_delete_pair(m, opts, c, err);
-    } else {
-        rc = tn_error_set(err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %.64s", method);
+        break;
+    default:
+        rc = tn_error_set(err, TN_ERR_METHOD_NOT_FOUND, "not a change kind: %d", (int) kind);
+        break;
     }
 done:
     tn_val_free(&one);
@@ -893,10 +902,10 @@ int tn_change_result(const tn_model_t *m, const tn_change_t *c, tn_val_t *out) {
     return rc ? -1 : 0;
 }
 
-tn_code_t tn_model_apply(tn_model_t *m, const char *method, const tn_val_t *opts,
+tn_code_t tn_model_apply(tn_model_t *m, tn_change_kind_t kind, const tn_val_t *opts,
                          tn_val_t *result, tn_error_t *err) {
     tn_change_t *c;
-    tn_code_t rc = tn_change_prepare(m, method, opts, &c, err);
+    tn_code_t rc = tn_change_prepare(m, kind, opts, &c, err);
     if (rc != TN_OK)
         return rc;
     tn_change_commit(m, c);

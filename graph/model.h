@@ -28,6 +28,16 @@
 typedef struct tn_model tn_model_t;
 typedef struct tn_change tn_change_t;
 
+/* The kinds of change. Which wire method is which kind is said by the
+ * method registry (service/registry.c), not here. */
+typedef enum tn_change_kind {
+    TN_CHANGE_NODE_UPSERT = 0,
+    TN_CHANGE_NODE_DELETE,
+    TN_CHANGE_PAIR_UPSERT,
+    TN_CHANGE_PAIR_DELETE,
+    TN_CHANGE_BATCH              /* import.batch (and a committed streamed import) */
+} tn_change_kind_t;
+
 /* A new empty model whose home is 'home' (copied; NULL = TN_DEFAULT_HOME).
  * The home need not exist yet. NULL on out-of-memory. */
 tn_model_t *tn_model_new(const char *home);
@@ -61,13 +71,12 @@ size_t tn_model_node_pairs(const tn_model_t *m, const char *id, tn_pair_t *const
 tn_node_t *const *tn_model_nodes(const tn_model_t *m, size_t *n);
 tn_pair_t *const *tn_model_pairs(const tn_model_t *m, size_t *n);
 
-/* Validate the change request 'method' with options 'opts' (the params map)
- * against 'm'. Methods: "node.upsert", "node.delete", "pair.upsert",
- * "pair.delete", "import.batch". On success *out holds a prepared change
+/* Validate a change of kind 'kind' with options 'opts' (the params map)
+ * against 'm'. On success *out holds a prepared change
  * (free it with tn_change_free, committed or not). Errors:
  * invalid_params (with per-record details for import.batch), not_found,
  * conflict, internal (out of memory). The model is never modified. */
-tn_code_t tn_change_prepare(const tn_model_t *m, const char *method, const tn_val_t *opts,
+tn_code_t tn_change_prepare(const tn_model_t *m, tn_change_kind_t kind, const tn_val_t *opts,
                             tn_change_t **out, tn_error_t *err);
 
 /* Was the request a dry run (import.batch "dry_run": true)? A dry run is
@@ -89,7 +98,7 @@ int tn_change_result(const tn_model_t *m, const tn_change_t *c, tn_val_t *out);
 void tn_change_free(tn_change_t *c);
 
 /* Prepare and commit in one step (used to load datasets and in tests). */
-tn_code_t tn_model_apply(tn_model_t *m, const char *method, const tn_val_t *opts,
+tn_code_t tn_model_apply(tn_model_t *m, tn_change_kind_t kind, const tn_val_t *opts,
                          tn_val_t *result, tn_error_t *err);
 
 #endif

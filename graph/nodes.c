@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const node_kinds[] = { "country", "province", "city", NULL };
+#define node_kinds tn_q_node_kind_names
 
 /* The node map of vertex v, plus "degree" (number of pairs, unfiltered). */
 static int node_with_degree(const tn_snap_t *s, int64_t v, tn_val_t *out) {

@@ -3,50 +3,85 @@
  * the query files share (query_internal.h): the home and its units, home
  * pairs, case-insensitive matching, result scaffolding, the stop flag.
  *
- * The table is the single list service/ consults: wire name, function,
- * option names (for server.methods), and whether the query needs the
- * igraph thread or may run long. Option names here must match what each
- * query accepts in tn_opts_check, or server.methods would lie.
+ * The table is the read part of the method registry: wire name, function,
+ * option schema (server.methods reports it and the service validates
+ * requests against it), flags and a one-line description.
  */
 #include "query_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const p_stats[] = { "as_of", "min_confidence", NULL };
-static const char *const p_node_get[] = { "id", NULL };
-static const char *const p_node_find[] = { "q", "kind", "country", "limit", NULL };
-static const char *const p_node_list[] = { "kind", "country", "limit", "offset", NULL };
-static const char *const p_neighbors[] = { "id", "kind", NULL };
-static const char *const p_pair_list[] = {
-    "unit", "country", "region", "since_from", "since_to", "limit", "offset",
-    "as_of", "min_confidence", "kind", NULL };
-static const char *const p_centrality[] = {
-    "metric", "graph", "kind", "country", "top", "normalized", "damping", "cutoff",
-    "as_of", "min_confidence", "deadline_ms", "progress", NULL };
-static const char *const p_coverage[] = {
-    "home", "by", "tag", "kind", "as_of", "min_confidence", "deadline_ms", "progress", NULL };
-static const char *const p_gaps[] = {
-    "home", "region", "subregion", "tag", "limit", "kind", "as_of", "min_confidence",
-    "deadline_ms", "progress", NULL };
-static const char *const p_recommend[] = {
-    "unit", "top", "country", "region", "as_of", "min_confidence", "deadline_ms",
-    "progress", NULL };
-static const char *const p_metrics[] = { "if_epoch", NULL };
+/* Choices shared by schemas and parses. */
+const char *const tn_q_node_kind_names[] = { "country", "province", "city", NULL };
+const char *const tn_q_metric_names[] = {
+    "degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank", "constraint", NULL
+};
+const char *const tn_q_graph_names[] = { "partnerships", "full", NULL };
+const char *const tn_q_cov_by_names[] = { "region", "subregion", "tag", "country", "unit", NULL };
 
-/* PROTOCOL.md section 5, in its order. */
+/* Option schemas, in the order each query reads them (so the first
+ * complaint is the same whether the schema or the query finds it). */
+static const tn_opt_spec_t o_stats[] = { TN_OPT_FILTER, TN_OPT_END };
+static const tn_opt_spec_t o_node_get[] = { TN_OPT_STR("id", TN_OF_REQUIRED, NULL), TN_OPT_END };
+static const tn_opt_spec_t o_node_find[] = {
+    TN_OPT_STR("q", TN_OF_REQUIRED, NULL), TN_OPT_ENUM("kind", 0, tn_q_node_kind_names, NULL),
+    TN_OPT_STR("country", 0, NULL), TN_OPT_INT("limit", 0, 1, 1000, "20"), TN_OPT_END };
+static const tn_opt_spec_t o_node_list[] = {
+    TN_OPT_ENUM("kind", 0, tn_q_node_kind_names, NULL), TN_OPT_STR("country", 0, NULL),
+    TN_OPT_INT("limit", 0, 1, 10000, "1000"), TN_OPT_INT("offset", 0, 0, INT64_MAX, "0"),
+    TN_OPT_END };
+static const tn_opt_spec_t o_neighbors[] = {
+    TN_OPT_STR("id", TN_OF_REQUIRED, NULL),
+    TN_OPT_ENUM("kind", 0, tn_opt_pair_kind_names, "any"), TN_OPT_END };
+static const tn_opt_spec_t o_pair_list[] = {
+    TN_OPT_STR("unit", 0, NULL), TN_OPT_STR("country", 0, NULL), TN_OPT_STR("region", 0, NULL),
+    TN_OPT_INT("since_from", 0, 1, 9999, NULL), TN_OPT_INT("since_to", 0, 1, 9999, NULL),
+    TN_OPT_INT("limit", 0, 0, 10000, "100"), TN_OPT_INT("offset", 0, 0, INT64_MAX, "0"),
+    TN_OPT_FILTER_KIND, TN_OPT_END };
+static const tn_opt_spec_t o_centrality[] = {
+    TN_OPT_ENUM("metric", TN_OF_REQUIRED, tn_q_metric_names, NULL),
+    TN_OPT_ENUM("graph", 0, tn_q_graph_names, "partnerships"),
+    TN_OPT_ENUM("kind", 0, tn_q_node_kind_names, NULL), TN_OPT_STR("country", 0, NULL),
+    TN_OPT_INT("top", 0, 1, 100000, "20"), TN_OPT_BOOL("normalized", 0, "false"),
+    TN_OPT_NUM("damping", 0, 0.0, 1.0, "0.85"), TN_OPT_NUM("cutoff", 0, 0.0, 1e9, NULL),
+    TN_OPT_FILTER, TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_coverage[] = {
+    TN_OPT_STR("home", 0, NULL), TN_OPT_ENUM("by", 0, tn_q_cov_by_names, "region"),
+    TN_OPT_STR("tag", 0, NULL), TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_gaps[] = {
+    TN_OPT_STR("home", 0, NULL), TN_OPT_STR("region", 0, NULL), TN_OPT_STR("subregion", 0, NULL),
+    TN_OPT_STR("tag", 0, NULL), TN_OPT_INT("limit", 0, 1, 10000, "50"), TN_OPT_FILTER_KIND,
+    TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_recommend[] = {
+    TN_OPT_STR("unit", TN_OF_REQUIRED, NULL), TN_OPT_INT("top", 0, 1, 1000, "10"),
+    TN_OPT_STR("country", 0, NULL), TN_OPT_STR("region", 0, NULL), TN_OPT_FILTER, TN_OPT_SLOW,
+    TN_OPT_END };
+static const tn_opt_spec_t o_metrics[] = {
+    TN_OPT_INT("if_epoch", TN_OF_SERVICE, 0, INT64_MAX, NULL), TN_OPT_END };
+
+#define SLOW TN_QF_SLOW
+#define IGRAPH TN_QF_IGRAPH
+
+/* Every read method, in the protocol's order. A new read query is one row
+ * here (its schema above) and its parse -> compute -> encode. */
 static const tn_query_def_t queries[] = {
-    { "graph.stats",      tn_q_graph_stats,    p_stats,      0, 0 },
-    { "node.get",         tn_q_node_get,       p_node_get,   0, 0 },
-    { "node.find",        tn_q_node_find,      p_node_find,  0, 0 },
-    { "node.list",        tn_q_node_list,      p_node_list,  0, 0 },
-    { "node.neighbors",   tn_q_node_neighbors, p_neighbors,  0, 0 },
-    { "pair.list",        tn_q_pair_list,      p_pair_list,  0, 0 },
-    { "query.centrality", tn_q_centrality,     p_centrality, 1, 1 },
-    { "query.coverage",   tn_q_coverage,       p_coverage,   0, 1 },
-    { "query.gaps",       tn_q_gaps,           p_gaps,       0, 1 },
-    { "query.recommend",  tn_q_recommend,      p_recommend,  0, 1 },
-    { "metrics.get",      tn_q_metrics,        p_metrics,    0, 0 },
+    { "graph.stats", tn_q_graph_stats, o_stats, 0,
+      "node and pair counts and the home's figures", NULL },
+    { "node.get", tn_q_node_get, o_node_get, 0, "one node with its degree", NULL },
+    { "node.find", tn_q_node_find, o_node_find, 0, "nodes whose id or names contain q", NULL },
+    { "node.list", tn_q_node_list, o_node_list, 0, "nodes by kind and country, paged", NULL },
+    { "node.neighbors", tn_q_node_neighbors, o_neighbors, 0, "a node's partners and pairs", NULL },
+    { "pair.list", tn_q_pair_list, o_pair_list, 0, "pairs matching every filter, paged", NULL },
+    { "query.centrality", tn_q_centrality, o_centrality, IGRAPH | SLOW,
+      "rank nodes by a centrality metric", tn_q_centrality_needs_igraph },
+    { "query.coverage", tn_q_coverage, o_coverage, SLOW,
+      "the home's coverage by region, subregion, tag, country or unit", NULL },
+    { "query.gaps", tn_q_gaps, o_gaps, SLOW, "candidate countries the home has no pair in", NULL },
+    { "query.recommend", tn_q_recommend, o_recommend, SLOW,
+      "partner countries suggested for one unit", NULL },
+    { "metrics.get", tn_q_metrics, o_metrics, TN_QF_LIVE,
+      "dashboard figures: stats, coverage, timeline and live server counters", NULL },
 };
 
 /* The query called 'name', or NULL. */
@@ -61,6 +96,12 @@ const tn_query_def_t *tn_query_find(const char *name) {
 const tn_query_def_t *tn_query_all(size_t *n) {
     *n = sizeof queries / sizeof queries[0];
     return queries;
+}
+
+int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts) {
+    if (!(def->flags & TN_QF_IGRAPH))
+        return 0;
+    return def->igraph_for == NULL || def->igraph_for(opts);
 }
 
 /* Non-zero when the flag asks to stop. */
@@ -82,7 +123,7 @@ tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opt
     const tn_query_def_t *def = tn_query_find(method);
     if (s == NULL || !s->built || def == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "%s: snapshot not built", method);
-    return tn_opts_check(opts, def->params, err);
+    return tn_opts_validate(opts, def->opts, err);
 }
 
 tn_code_t tn_q_slow_opts(const tn_val_t *opts, tn_error_t *err) {

@@ -1,10 +1,13 @@
 /*
- * query.h -- every read query of graph/, in one table.
+ * query.h -- every read query of graph/, in one table: the read part of
+ * the method registry (the service's registry, service/registry.c, takes
+ * its read methods from here, so a read query is declared exactly once).
  *
  * A query is a pure function of a built snapshot and an options map; it
- * fills a result map or returns an error (and leaves *out nil). Queries
- * validate their own options (graph/ owns what they mean); the table lists
- * the option names so server.methods can report them.
+ * fills a result map or returns an error (and leaves *out nil). Each entry
+ * carries the option schema (opts.h): the service validates requests
+ * against it before queueing, server.methods reports it, and the query's
+ * own parse reads the same names.
  *
  * Long queries honour ctx->stop: queries over igraph through the
  * interruption handler (igraph_bridge.h), the others by polling it in their
@@ -18,6 +21,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "opts.h"
 #include "snap.h"
 #include "value.h"
 
@@ -36,14 +40,29 @@ typedef struct tn_qctx {
 typedef tn_code_t tn_query_fn(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
                               tn_val_t *out, tn_error_t *err);
 
+/* Does a request with these options need the igraph thread? (A query
+ * may answer some options in plain C, e.g. centrality's degree.) */
+typedef int tn_query_igraph_fn(const tn_val_t *opts);
+
+/* Flags of a query. */
+#define TN_QF_IGRAPH   1u   /* runs on the igraph thread (unless igraph_for says no) */
+#define TN_QF_SLOW     2u   /* may take long: deadline_ms, progress and cancel apply */
+#define TN_QF_NOCACHE  4u   /* the answer is not kept per epoch */
+#define TN_QF_LIVE     8u   /* the service adds its live figures ("server") to the
+                               answer and answers "if_epoch" equal to the current
+                               epoch itself (metrics.get) */
+
 typedef struct tn_query_def {
     const char *name;               /* wire method name, e.g. "query.centrality" */
-    tn_query_fn *fn;
-    const char *const *params;      /* option names, NULL-terminated (incl. deadline_ms
-                                       for slow queries, which the service consumes) */
-    int uses_igraph;                /* must run on the igraph thread */
-    int slow;                       /* may take long: deadline_ms and cancel apply */
+    tn_query_fn *fn;                /* parse -> compute -> encode */
+    const tn_opt_spec_t *opts;      /* option schema (incl. what the service reads) */
+    unsigned flags;                 /* TN_QF_... */
+    const char *description;        /* one line, for server.methods and the CLI */
+    tn_query_igraph_fn *igraph_for; /* NULL: TN_QF_IGRAPH decides */
 } tn_query_def_t;
+
+/* Does 'def' with these options need the igraph thread? */
+int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts);
 
 /* The query called 'name', or NULL. */
 const tn_query_def_t *tn_query_find(const char *name);

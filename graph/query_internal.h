@@ -22,8 +22,8 @@
 /* How often (in loop iterations) the non-igraph queries poll the stop flag. */
 #define TN_Q_POLL 1024
 
-/* Every query starts here: the snapshot must be built, and 'opts' may hold
- * only the option names the table lists for 'method' (so server.methods and
+/* Every query starts here: the snapshot must be built, and 'opts' must
+ * pass the schema the table lists for 'method' (so server.methods and
  * validation cannot disagree). TN_OK, invalid_params or internal. */
 tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opts,
                      tn_error_t *err);
@@ -126,6 +126,15 @@ tn_code_t tn_q_coverage_build(const tn_snap_t *s, const tn_q_home_t *h, const tn
 
 /* The "by" option names, indexable by the value tn_q_coverage_build takes. */
 enum { TN_Q_COV_REGION = 0, TN_Q_COV_SUBREGION, TN_Q_COV_TAG, TN_Q_COV_COUNTRY, TN_Q_COV_UNIT };
+
+/* Choices shared by the schemas of query.c and the queries' parses. */
+extern const char *const tn_q_node_kind_names[];
+extern const char *const tn_q_metric_names[];
+extern const char *const tn_q_graph_names[];
+extern const char *const tn_q_cov_by_names[];
+
+/* query.centrality's degree needs no igraph (centrality.c). */
+int tn_q_centrality_needs_igraph(const tn_val_t *opts);
 
 /* Query bodies (one per wire method), listed in the table of query.c. */
 tn_code_t tn_q_graph_stats(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);

@@ -21,15 +21,42 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "codec.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "frame.h"
+#include "imports.h"
 #include "log.h"
-#include "server_internal.h"
+#include "reply.h"
 
 #define READ_CHUNK 65536
 
-typedef struct tn_deferred {
+/* A connection is a caller (its first member) plus the socket side. The
+ * caller's reference count keeps the memory alive after the socket is
+ * closed, as long as a job or a timer still names it. */
+typedef struct tn_conn tn_conn_t;
+struct tn_conn {
+    tn_caller_t caller;
     tn_server_t *srv;
-    uint64_t id;
-} tn_deferred_t;
+    struct bufferevent *bev;
+    tn_conn_t *prev, *next;
+    uint8_t *ibuf;                /* bytes of the message being framed */
+    size_t ilen, icap;
+    tn_frame_t frame;
+    int closing;                  /* reply sent; free once output drains */
+    int reading_paused;           /* backpressure: output over the soft limit */
+    int throttled;                /* too many answers owed: not reading */
+    int eof;                      /* peer half-closed: finish replies, then close */
+    struct event *msg_timer;      /* a partial message must complete in time */
+    struct event *idle_timer;
+    struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
+};
+
+static void conn_close_now(tn_conn_t *c);
+static void close_after_flush(tn_conn_t *c);
+static void conn_send(tn_conn_t *c, const char *buf, size_t len);
+static void conn_pause(tn_conn_t *c);
+static void conn_resume(tn_conn_t *c);
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void arm_idle(tn_conn_t *c);
@@ -66,12 +93,12 @@ static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     tn_conn_t *c = arg;
     if (c->closing)
         return;
-    if (c->jobs_in_flight > 0 || c->subscribed) {
+    if (c->caller.jobs_in_flight > 0 || c->caller.subscribed) {
         arm_idle(c);
         return;
     }
-    tn_log(TN_LOG_INFO, "closing %s: idle for %d s", c->peer, c->srv->cfg.idle_timeout_s);
-    tn_conn_close_after_flush(c);
+    tn_log(TN_LOG_INFO, "closing %s: idle for %d s", c->caller.peer, c->srv->cfg.idle_timeout_s);
+    close_after_flush(c);
 }
 
 static void arm_idle(tn_conn_t *c) {
@@ -86,35 +113,127 @@ static void auth_deadline_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_conn_t *c = arg;
-    if (c->role != TN_ROLE_NONE || c->closing || c->auth_pending)
+    if (c->caller.role != TN_ROLE_NONE || c->closing || c->caller.auth_pending)
         return;
-    tn_log(TN_LOG_INFO, "closing %s: not authenticated within %d s", c->peer,
+    tn_log(TN_LOG_INFO, "closing %s: not authenticated within %d s", c->caller.peer,
            c->srv->cfg.auth_timeout_s);
     fail_conn(c, TN_ERR_UNAUTHORIZED, "not authenticated in time");
 }
 
-void tn_conn_pause(tn_conn_t *c) {
+static void conn_pause(tn_conn_t *c) {
     bufferevent_disable(c->bev, EV_READ);
 }
 
-void tn_conn_resume(tn_conn_t *c) {
-    if (c->closing || c->reading_paused || c->auth_pending || c->throttled)
+/* Read again. May close c: callers hold a reference or touch c no more. */
+static void conn_resume(tn_conn_t *c) {
+    if (c->closing || c->reading_paused || c->caller.auth_pending || c->throttled)
         return;
     bufferevent_enable(c->bev, EV_READ);
-    uint64_t id = c->id;
-    if (process_buffer(c) != 0 || tn_conn_find(c->srv, id) != c)
+    if (process_buffer(c) != 0)
         return;
     conn_read_cb(c->bev, c);
 }
 
-tn_conn_t *tn_conn_find(tn_server_t *srv, uint64_t id) {
-    char key[24];
-    size_t slot;
-    snprintf(key, sizeof key, "%" PRIu64, id);
-    if (!tn_hmap_get(&srv->conn_ids, key, &slot))
-        return NULL;
-    return (tn_conn_t *) (uintptr_t) slot;
+/* ---- the caller interface ---- */
+
+static tn_conn_t *conn_of(tn_caller_t *caller) {
+    return (tn_conn_t *) caller;  /* the caller is the first member */
 }
+
+static void op_result(tn_caller_t *caller, uint32_t msgid, const tn_val_t *result) {
+    tn_conn_t *c = conn_of(caller);
+    tn_server_t *srv = c->srv;
+    srv->olen = 0;
+    if (tn_rpc_encode_result(msgid, result, &srv->obuf, &srv->olen, &srv->ocap) != 0) {
+        tn_error_t err = TN_ERROR_INIT;
+        tn_error_set(&err, TN_ERR_INTERNAL, "out of memory encoding the result");
+        srv->olen = 0;
+        if (tn_rpc_encode_error(msgid, &err, &srv->obuf, &srv->olen, &srv->ocap) != 0)
+            srv->olen = 0;
+    }
+    if (srv->olen > 0)
+        conn_send(c, srv->obuf, srv->olen);
+    srv->olen = 0;
+}
+
+/* A response around bytes already encoded: [1, msgid as uint32, nil, ...]
+ * written by hand, so a cached answer costs a copy. */
+static void op_result_encoded(tn_caller_t *caller, uint32_t msgid, const char *enc, size_t len) {
+    tn_conn_t *c = conn_of(caller);
+    uint8_t head[8] = { 0x94, 0x01, 0xce, (uint8_t) (msgid >> 24), (uint8_t) (msgid >> 16),
+                        (uint8_t) (msgid >> 8), (uint8_t) msgid, 0xc0 };
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->closing)
+        return;
+    /* The head and the body leave together, under the same output limits. */
+    size_t pending = evbuffer_get_length(out);
+    if (pending + sizeof head + len > c->srv->cfg.out_hard) {
+        conn_send(c, NULL, sizeof head + len);       /* closes it */
+        return;
+    }
+    evbuffer_add(out, head, sizeof head);
+    conn_send(c, enc, len);
+}
+
+static void op_error(tn_caller_t *caller, uint32_t msgid, const tn_error_t *err) {
+    tn_conn_t *c = conn_of(caller);
+    tn_server_t *srv = c->srv;
+    srv->olen = 0;
+    if (tn_rpc_encode_error(msgid, err, &srv->obuf, &srv->olen, &srv->ocap) == 0)
+        conn_send(c, srv->obuf, srv->olen);
+    srv->olen = 0;
+}
+
+static void op_notify(tn_caller_t *caller, const char *method, const tn_val_t *params) {
+    tn_conn_t *c = conn_of(caller);
+    tn_server_t *srv = c->srv;
+    if (c->closing)
+        return;
+    srv->olen = 0;
+    if (tn_rpc_encode_notify(method, params, &srv->obuf, &srv->olen, &srv->ocap) == 0)
+        conn_send(c, srv->obuf, srv->olen);
+    srv->olen = 0;
+}
+
+/* After a job's answer: close a half-closed client that is owed nothing
+ * more, or read again from one that was throttled. The job still holds
+ * its reference, so c stays valid here. */
+static void op_answered(tn_caller_t *caller) {
+    tn_conn_t *c = conn_of(caller);
+    if (c->closing)
+        return;
+    if (c->throttled && caller->jobs_in_flight < c->srv->cfg.max_inflight) {
+        /* Requests still buffered are served before a half-closed
+         * client is let go. */
+        c->throttled = 0;
+        conn_resume(c);
+        if (caller->closed || c->closing)
+            return;
+    }
+    if (c->eof && caller->jobs_in_flight == 0 && !c->throttled)
+        close_after_flush(c);
+}
+
+static void op_pause(tn_caller_t *caller) {
+    conn_pause(conn_of(caller));
+}
+
+static void op_resume(tn_caller_t *caller) {
+    conn_resume(conn_of(caller));
+}
+
+static void op_hang_up(tn_caller_t *caller) {
+    close_after_flush(conn_of(caller));
+}
+
+static void op_destroy(tn_caller_t *caller) {
+    free(conn_of(caller));
+}
+
+static const tn_caller_ops_t conn_ops = {
+    op_result, op_result_encoded, op_error, op_notify, op_answered,
+    op_pause, op_resume, op_hang_up, op_destroy
+};
 
 void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     srv->stats.connections_total++;
@@ -142,20 +261,18 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
         return;
     }
     c->srv = srv;
-    c->id = ++srv->next_conn_id;
-    snprintf(c->idkey, sizeof c->idkey, "%" PRIu64, c->id);
-    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->caller.ops = &conn_ops;
+    c->caller.srv = srv;
+    c->caller.refs = 1;           /* the connection's own, dropped when it closes */
+    snprintf(c->caller.peer, sizeof c->caller.peer, "%s", peer);
     /* Without a token file every (loopback) client is trusted as admin;
      * with one, nobody is anything until auth. */
-    c->role = srv->cfg.auth ? TN_ROLE_NONE : TN_ROLE_ADMIN;
-    c->role_name = tn_role_name(c->role);
+    c->caller.role = srv->cfg.auth ? TN_ROLE_NONE : TN_ROLE_ADMIN;
+    c->caller.role_name = tn_role_name(c->caller.role);
     tn_frame_reset(&c->frame);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL || tn_hmap_put(&srv->conn_ids, c->idkey, (size_t) (uintptr_t) c) != 0) {
-        if (c->bev)
-            bufferevent_free(c->bev);
-        else
-            close(fd);
+    if (c->bev == NULL) {
+        close(fd);
         free(c);
         return;
     }
@@ -179,13 +296,16 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     srv->nconns++;
 }
 
-void tn_conn_free(tn_conn_t *c) {
-    if (c == NULL)
+/* Close the socket side now. The memory goes with the last reference:
+ * jobs in flight see the caller closed and drop their answers. */
+static void conn_close_now(tn_conn_t *c) {
+    if (c == NULL || c->caller.closed)
         return;
     tn_server_t *srv = c->srv;
-    tn_methods_conn_gone(srv, c);
-    tn_methods_conn_imports_free(c);
-    tn_hmap_del(&srv->conn_ids, c->idkey);
+    c->caller.closed = 1;
+    c->closing = 1;
+    tn_dispatch_caller_gone(srv, &c->caller);
+    tn_imports_drop(&c->caller);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -198,58 +318,69 @@ void tn_conn_free(tn_conn_t *c) {
         event_free(c->msg_timer);
     if (c->idle_timer)
         event_free(c->idle_timer);
-    if (c->auth_timer)
-        event_free(c->auth_timer);
+    if (c->caller.auth_timer)
+        event_free(c->caller.auth_timer);
     if (c->auth_deadline)
         event_free(c->auth_deadline);
     free(c->ibuf);
-    free(c);
+    c->bev = NULL;
+    c->msg_timer = c->idle_timer = c->caller.auth_timer = c->auth_deadline = NULL;
+    c->ibuf = NULL;
+    tn_caller_release(&c->caller);  /* may free c */
 }
 
-static void deferred_free_cb(evutil_socket_t fd, short what, void *arg) {
+void tn_conn_close_all(tn_server_t *srv) {
+    while (srv->conns)
+        conn_close_now(srv->conns);
+}
+
+static void deferred_close_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
-    tn_deferred_t *d = arg;
-    tn_conn_t *c = tn_conn_find(d->srv, d->id);   /* it may be gone already */
-    free(d);
-    tn_conn_free(c);
+    tn_conn_t *c = arg;
+    conn_close_now(c);              /* nothing if it closed meanwhile */
+    tn_caller_release(&c->caller);
 }
 
-/* Free c on the next loop pass: callers up the stack may still use it
- * (Redis's freeClientAsync). Looked up by id then, never by pointer. */
-static void schedule_free(tn_conn_t *c) {
+/* Close c on the next loop pass: callers up the stack may still use it
+ * (Redis's freeClientAsync). The pass holds a reference meanwhile. */
+static void schedule_close(tn_conn_t *c) {
     static const struct timeval now = { 0, 0 };
-    tn_deferred_t *d = malloc(sizeof *d);
-    if (d == NULL)
-        return;                     /* it is closing; EOF or an error frees it */
-    d->srv = c->srv;
-    d->id = c->id;
-    if (event_base_once(c->srv->base, -1, EV_TIMEOUT, deferred_free_cb, d, &now) != 0)
-        free(d);
+    tn_caller_retain(&c->caller);
+    if (event_base_once(c->srv->base, -1, EV_TIMEOUT, deferred_close_cb, c, &now) != 0)
+        tn_caller_release(&c->caller);  /* it is closing; EOF or an error closes it */
 }
 
-void tn_conn_close_after_flush(tn_conn_t *c) {
+static void close_after_flush(tn_conn_t *c) {
+    if (c->caller.closed)
+        return;
     c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        tn_conn_free(c);            /* last statement: c is gone */
+        conn_close_now(c);          /* last statement: c may be gone */
 }
 
-void tn_conn_send(tn_conn_t *c, const char *buf, size_t len) {
+/* Queue bytes for the client under the output limits. buf NULL: only
+ * check that len more bytes would fit (closing the client if not). */
+static void conn_send(tn_conn_t *c, const char *buf, size_t len) {
+    if (c->caller.closed)
+        return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t pending = evbuffer_get_length(out);
     if (pending + len > c->srv->cfg.out_hard) {
         /* A client that does not read its replies is disconnected, not
          * buffered without bound (PROTOCOL.md section 6). The free happens
          * from the write callback's caller path via closing + drop. */
-        tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->peer,
+        tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->caller.peer,
                pending + len, c->srv->cfg.out_hard);
         c->closing = 1;
         bufferevent_disable(c->bev, EV_READ);
         evbuffer_drain(out, pending);
-        schedule_free(c);
+        schedule_close(c);
         return;
     }
+    if (buf == NULL)
+        return;
     evbuffer_add(out, buf, len);
     if (!c->reading_paused && pending + len > c->srv->cfg.out_soft) {
         /* Backpressure: read no more requests until the client catches up;
@@ -266,16 +397,17 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
     tn_error_t err = TN_ERROR_INIT;
     tn_error_set(&err, code, "%s", msg);
     /* The msgid is unknown: 0 by convention (docs/protocol-notes.md). */
-    tn_reply_error(c, 0, &err, tn_now_ns());
-    tn_log(TN_LOG_INFO, "closing %s: %s", c->peer, msg);
-    tn_conn_close_after_flush(c);
+    tn_call_t call = { &c->caller, 0, tn_now_ns(), &c->srv->stats };
+    tn_reply_error(&call, &err);
+    tn_log(TN_LOG_INFO, "closing %s: %s", c->caller.peer, msg);
+    close_after_flush(c);
 }
 
 /* Frame and dispatch whatever complete messages the buffer holds. Returns
  * 0 to go on, -1 if c was freed or is closing. */
 static int process_buffer(tn_conn_t *c) {
-    while (c->ilen > 0 && !c->closing && !c->reading_paused && !c->auth_pending) {
-        if (c->jobs_in_flight >= c->srv->cfg.max_inflight) {
+    while (c->ilen > 0 && !c->closing && !c->reading_paused && !c->caller.auth_pending) {
+        if (c->caller.jobs_in_flight >= c->srv->cfg.max_inflight) {
             /* A client that pipelines faster than we answer is slowed
              * down, not refused: read its next request once one of its
              * answers has gone out (methods.c resumes us). */
@@ -285,7 +417,7 @@ static int process_buffer(tn_conn_t *c) {
         }
         /* Before auth, frames are held to a few KiB (issue 4; Redis's
          * CVE-2021-32675 fix): an anonymous peer cannot make us buffer much. */
-        const tn_frame_limits_t *lim = c->role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
+        const tn_frame_limits_t *lim = c->caller.role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
                                                                : &c->srv->cfg.limits;
         tn_frame_status_t st = tn_frame_scan(&c->frame, c->ibuf, c->ilen, lim);
         if (st == TN_FRAME_MORE) {
@@ -304,6 +436,12 @@ static int process_buffer(tn_conn_t *c) {
         tn_val_t msgv = TN_VAL_NIL;
         tn_error_t err = TN_ERROR_INIT;
         tn_code_t rc = tn_codec_decode(c->ibuf, n, &msgv, &err);
+        /* Valid MessagePack that is not a message we accept (an ext value,
+         * a map key that is not a string): the stream is intact, so the
+         * connection lives on, and a request whose msgid can be read is
+         * answered under it. */
+        uint32_t msgid = 0;
+        int is_request = rc != TN_OK && tn_rpc_peek_msgid(c->ibuf, n, &msgid);
         memmove(c->ibuf, c->ibuf + n, c->ilen - n);
         c->ilen -= n;
         tn_frame_reset(&c->frame);
@@ -313,18 +451,20 @@ static int process_buffer(tn_conn_t *c) {
             return -1;
         }
         if (rc != TN_OK) {
-            /* Valid MessagePack that is not a message we accept (e.g. an ext
-             * type): the stream is intact, so the connection lives on. */
-            tn_reply_error(c, 0, &err, t0);
+            tn_call_t call = { &c->caller, is_request ? msgid : 0, t0, &c->srv->stats };
+            tn_reply_error(&call, &err);
             tn_error_clear(&err);
             continue;
         }
-        uint64_t id = c->id;
         if (c->ilen == 0 && c->msg_timer)
             evtimer_del(c->msg_timer);
-        tn_methods_dispatch(c, &msgv, t0);
+        /* Dispatch may close c: hold it until we have looked. */
+        tn_caller_retain(&c->caller);
+        tn_dispatch_message(c->srv, &c->caller, &msgv, t0);
         tn_val_free(&msgv);
-        if (tn_conn_find(c->srv, id) != c)
+        int gone = c->caller.closed;
+        tn_caller_release(&c->caller);
+        if (gone)
             return -1;
     }
     return c->closing ? -1 : 0;
@@ -334,7 +474,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg) {
     tn_conn_t *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     arm_idle(c);
-    while (!c->closing && !c->reading_paused && !c->auth_pending && !c->throttled
+    while (!c->closing && !c->reading_paused && !c->caller.auth_pending && !c->throttled
            && evbuffer_get_length(in) > 0) {
         size_t avail = evbuffer_get_length(in);
         size_t n = avail < READ_CHUNK ? avail : READ_CHUNK;
@@ -361,7 +501,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg) {
     size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
     if (c->closing) {
         if (pending == 0)
-            tn_conn_free(c);        /* last statement: c is gone */
+            conn_close_now(c);      /* last statement: c may be gone */
         return;
     }
     if (c->reading_paused && pending <= c->srv->cfg.out_soft / 2) {
@@ -379,9 +519,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg) {
     tn_conn_t *c = arg;
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
         c->eof = 1;
-        if (c->jobs_in_flight == 0)
-            tn_conn_close_after_flush(c);
+        if (c->caller.jobs_in_flight == 0)
+            close_after_flush(c);
         return;
     }
-    tn_conn_free(c);
+    conn_close_now(c);
 }

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server_internal.h"
+#include "imports.h"
+#include "writes.h"
 
 /* ---- streamed imports (PROTOCOL.md section 5) ----
  * Records are staged on the connection until commit, invisible to anyone;
@@ -33,7 +34,7 @@ static void import_free(tn_import_t *im) {
     free(im);
 }
 
-void tn_methods_conn_imports_free(tn_conn_t *c) {
+void tn_imports_drop(tn_caller_t *c) {
     while (c->imports) {
         tn_import_t *im = c->imports;
         c->imports = im->next;
@@ -42,16 +43,17 @@ void tn_methods_conn_imports_free(tn_conn_t *c) {
     c->nimports = 0;
 }
 
-static tn_import_t *import_find(tn_conn_t *c, const tn_val_t *opts, uint32_t msgid, uint64_t t0) {
+static tn_import_t *import_find(const tn_call_t *call, const tn_val_t *opts) {
+    tn_caller_t *c = call->caller;
     const char *tok = tn_val_str(tn_map_get(opts, "import"));
     if (tok == NULL) {
-        tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "import: the token from import.begin is required");
+        tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s", "import: the token from import.begin is required");
         return NULL;
     }
     for (tn_import_t *im = c->imports; im; im = im->next)
         if (strcmp(im->token, tok) == 0)
             return im;
-    tn_reply_code(c, msgid, t0, TN_ERR_NOT_FOUND, "no import %.40s on this connection", tok);
+    tn_reply_code(call, TN_ERR_NOT_FOUND, "no import %.40s on this connection", tok);
     return NULL;
 }
 
@@ -73,27 +75,29 @@ static void random_token(char *out) {
         snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-void tn_m_import_begin(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
+void tn_m_import_begin(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    tn_caller_t *c = call->caller;
+    (void) srv;
     if (c->nimports >= MAX_IMPORTS_PER_CONN)
-        return tn_reply_code(c, msgid, t0, TN_ERR_BUSY, "%s", "too many imports open on this connection");
+        return tn_reply_code(call, TN_ERR_BUSY, "%s", "too many imports open on this connection");
     const tn_val_t *mode = tn_map_get(opts, "mode"), *dry = tn_map_get(opts, "dry_run");
     const tn_val_t *total = tn_map_get(opts, "total"), *prog = tn_map_get(opts, "progress");
     const char *ms = tn_val_str(mode);
     if (mode && mode->type != TN_V_NIL && (!ms || (strcmp(ms, "upsert") && strcmp(ms, "replace"))))
-        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "mode: must be upsert or replace");
+        return tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s", "mode: must be upsert or replace");
     if (dry && dry->type != TN_V_NIL && dry->type != TN_V_BOOL)
-        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "dry_run: must be a boolean");
+        return tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s", "dry_run: must be a boolean");
     if (prog && prog->type != TN_V_NIL && prog->type != TN_V_BOOL)
-        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "progress: must be a boolean");
+        return tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s", "progress: must be a boolean");
     int64_t tot = -1;
     if (total && total->type != TN_V_NIL && (!tn_val_as_int(total, &tot) || tot < 0))
-        return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s", "total: must be a count of records");
+        return tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s", "total: must be a count of records");
     tn_import_t *im = calloc(1, sizeof *im);
     if (im == NULL || tn_val_set_arr(&im->nodes, 0) != 0 || tn_val_set_arr(&im->pairs, 0) != 0
         || (mode && tn_val_copy(&im->mode, mode) != 0) || (dry && tn_val_copy(&im->dry_run, dry) != 0)) {
         if (im)
             import_free(im);
-        return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     }
     im->total = tot;
     im->progress = prog && prog->type == TN_V_BOOL && prog->u.b;
@@ -103,14 +107,15 @@ void tn_m_import_begin(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint6
     c->nimports++;
     tn_val_t res = TN_VAL_NIL;
     if (tn_val_set_map(&res, 1) != 0 || tn_map_add_str(&res, "import", im->token) != 0)
-        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     else
-        tn_reply_result(c, msgid, &res, t0);
+        tn_reply_result(call, &res);
     tn_val_free(&res);
 }
 
-void tn_m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
-    tn_import_t *im = import_find(c, opts, msgid, t0);
+void tn_m_import_chunk(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    tn_caller_t *c = call->caller;
+    tn_import_t *im = import_find(call, opts);
     if (im == NULL)
         return;
     const char *names[2] = { "nodes", "pairs" };
@@ -122,30 +127,25 @@ void tn_m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint6
         if (src[k] && src[k]->type == TN_V_NIL)
             src[k] = NULL;
         if (src[k] && src[k]->type != TN_V_ARR)
-            return tn_reply_code(c, msgid, t0, TN_ERR_INVALID_PARAMS, "%s: must be an array of records", names[k]);
+            return tn_reply_code(call, TN_ERR_INVALID_PARAMS, "%s: must be an array of records", names[k]);
         add += src[k] ? src[k]->u.a.n : 0;
     }
     size_t have = im->nodes.u.a.n + im->pairs.u.a.n;
-    if (have + add > c->srv->cfg.max_import_records)
-        return tn_reply_code(c, msgid, t0, TN_ERR_TOO_LARGE, "%s",
+    if (have + add > srv->cfg.max_import_records)
+        return tn_reply_code(call, TN_ERR_TOO_LARGE, "%s",
                           "the import would pass the server's limit on staged records");
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; src[k] && i < src[k]->u.a.n; i++) {
             tn_val_t copy;
             if (tn_val_copy(&copy, &src[k]->u.a.items[i]) != 0 || tn_arr_push_take(dst[k], &copy) != 0)
-                return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+                return tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
         }
     if (im->progress) {
         tn_val_t p = TN_VAL_NIL;
-        tn_server_t *srv = c->srv;
-        if (tn_val_set_map(&p, 3) == 0 && tn_map_add_int(&p, "msgid", msgid) == 0
+        if (tn_val_set_map(&p, 3) == 0 && tn_map_add_int(&p, "msgid", call->msgid) == 0
             && tn_map_add_int(&p, "done", (int64_t) (have + add)) == 0
-            && (im->total >= 0 ? tn_map_add_int(&p, "total", im->total) : tn_map_add_nil(&p, "total")) == 0) {
-            srv->olen = 0;
-            if (tn_rpc_encode_notify("progress", &p, &srv->obuf, &srv->olen, &srv->ocap) == 0)
-                tn_conn_send(c, srv->obuf, srv->olen);
-            srv->olen = 0;
-        }
+            && (im->total >= 0 ? tn_map_add_int(&p, "total", im->total) : tn_map_add_nil(&p, "total")) == 0)
+            tn_notify(c, "progress", &p);
         tn_val_free(&p);
     }
     tn_val_t res = TN_VAL_NIL;
@@ -153,13 +153,13 @@ void tn_m_import_chunk(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint6
              | tn_map_add_int(&res, "nodes", (int64_t) im->nodes.u.a.n)
              | tn_map_add_int(&res, "pairs", (int64_t) im->pairs.u.a.n);
     if (rc != 0)
-        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     else
-        tn_reply_result(c, msgid, &res, t0);
+        tn_reply_result(call, &res);
     tn_val_free(&res);
 }
 
-static void import_unlink(tn_conn_t *c, tn_import_t *im) {
+static void import_unlink(tn_caller_t *c, tn_import_t *im) {
     for (tn_import_t **pp = &c->imports; *pp; pp = &(*pp)->next)
         if (*pp == im) {
             *pp = im->next;
@@ -168,8 +168,9 @@ static void import_unlink(tn_conn_t *c, tn_import_t *im) {
         }
 }
 
-void tn_m_import_commit(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
-    tn_import_t *im = import_find(c, opts, msgid, t0);
+void tn_m_import_commit(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    tn_caller_t *c = call->caller;
+    tn_import_t *im = import_find(call, opts);
     if (im == NULL)
         return;
     import_unlink(c, im);
@@ -183,22 +184,24 @@ void tn_m_import_commit(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint
     import_free(im);
     if (rc != 0) {
         tn_val_free(&batch);
-        return tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        return tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     }
     /* Journalled as the import.batch it becomes. */
-    tn_methods_submit_write(c, msgid, "import.batch", TN_JOB_CHANGE, &batch, t0);
+    tn_writes_submit(srv, call, "import.batch", TN_JOB_CHANGE, TN_CHANGE_BATCH, &batch);
 }
 
-void tn_m_import_abort(tn_conn_t *c, uint32_t msgid, const tn_val_t *opts, uint64_t t0) {
-    tn_import_t *im = import_find(c, opts, msgid, t0);
+void tn_m_import_abort(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    tn_caller_t *c = call->caller;
+    (void) srv;
+    tn_import_t *im = import_find(call, opts);
     if (im == NULL)
         return;
     import_unlink(c, im);
     import_free(im);
     tn_val_t res = TN_VAL_NIL;
     if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "aborted", 1) != 0)
-        tn_reply_code(c, msgid, t0, TN_ERR_INTERNAL, "%s", "out of memory");
+        tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     else
-        tn_reply_result(c, msgid, &res, t0);
+        tn_reply_result(call, &res);
     tn_val_free(&res);
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "caller.h"
+#include "codec.h"
 #include "igraph_bridge.h"
 #include "log.h"
 #include "qpool.h"
@@ -54,8 +56,10 @@ void tn_job_free(tn_job_t *job) {
     tn_val_free(&job->opts);
     tn_val_free(&job->audit);
     tn_val_free(&job->result);
+    free(job->enc);
     tn_error_clear(&job->err);
     free(job->cache_key);
+    tn_caller_release(job->caller);
     free(job);
 }
 
@@ -77,7 +81,7 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     if (job->rc != TN_OK)
         return;
     if (job->queue == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0) {
-        tn_qpool_run(job, &ctx);    /* in a child process (qpool.h) */
+        tn_qpool_run(job, &ctx);    /* in a child process: sets enc or result */
         if (job->rc != TN_OK)
             tn_val_free(&job->result);
         return;
@@ -86,11 +90,25 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     int igraph_thread = job->queue == TN_QUEUE_IGRAPH;
     if (igraph_thread)
         tn_igraph_begin(&ctx);
-    job->rc = job->def->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
+    job->rc = job->query->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
     if (igraph_thread)
         tn_igraph_end();
-    if (job->rc != TN_OK)
+    if (job->rc != TN_OK) {
         tn_val_free(&job->result);
+        return;
+    }
+    /* Encoded here, once, so the loop only copies bytes (and the cache
+     * keeps these very bytes). */
+    size_t cap = 0;
+    if (job->encode && tn_codec_encode(&job->result, &job->enc, &job->enc_len, &cap) != 0) {
+        free(job->enc);
+        job->enc = NULL;
+        job->enc_len = 0;
+        tn_val_free(&job->result);
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory encoding the result");
+    }
+    if (job->encode)
+        tn_val_free(&job->result);  /* the bytes are the answer now */
 }
 
 static void deliver(tn_jobs_t *jobs, tn_job_t *first, tn_job_t *last) {

@@ -21,11 +21,14 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "model.h"
 #include "query.h"
 #include "snap.h"
 #include "value.h"
 
 struct event_base;
+struct tn_caller;
+struct tn_method;
 
 enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COUNT = 3 };
 
@@ -33,7 +36,7 @@ enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COU
 #define TN_MAX_WORKERS 64
 
 typedef enum tn_job_kind {
-    TN_JOB_QUERY = 0,               /* def->fn over snap */
+    TN_JOB_QUERY = 0,               /* query->fn over snap */
     TN_JOB_CHANGE,                  /* method + opts through the writer */
     TN_JOB_SAVE                     /* server.save: compact the data directory */
 } tn_job_kind_t;
@@ -42,12 +45,15 @@ typedef struct tn_job tn_job_t;
 struct tn_job {
     tn_job_t *next;                 /* queue link (owned by whichever list holds it) */
     tn_job_t *live_prev, *live_next;/* the loop's list of jobs in flight (for cancel) */
-    uint64_t conn_id;               /* 0: internal job */
+    struct tn_caller *caller;       /* who asked (a reference); NULL: internal job */
     uint32_t msgid;
     int queue;
     tn_job_kind_t kind;
-    const char *method;             /* wire name (static storage) */
-    const tn_query_def_t *def;      /* queries */
+    const char *method;             /* wire name (static storage; journalled for changes) */
+    const struct tn_method *entry;  /* its registry entry (NULL: internal job) */
+    const tn_query_def_t *query;    /* queries */
+    tn_change_kind_t change;        /* changes */
+    int encode;                     /* queries: encode the result on the worker */
     tn_val_t audit;                 /* changes: who, from where (journal and audit trail) */
     int committed;                  /* changes: applied (the epoch moved) */
     tn_snap_t *snap;                /* a reference, released on the loop */
@@ -63,6 +69,8 @@ struct tn_job {
     /* Filled by the worker: */
     tn_code_t rc;
     tn_val_t result;
+    char *enc;                      /* the result encoded (MessagePack), when 'encode' */
+    size_t enc_len;
     tn_error_t err;
 };
 

@@ -19,6 +19,7 @@
 #include "dataset.h"
 #include "log.h"
 #include "qpool.h"
+#include "registry.h"
 #include "server.h"
 #include "store.h"
 
@@ -297,7 +298,7 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1 }, .workers = -1 };
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, tn_registry_change_kind }, .workers = -1 };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)

@@ -247,7 +247,7 @@ static void child_main(tn_job_t *job, int wfd) {
     tn_val_t result = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     tn_igraph_begin(&ctx);
-    tn_code_t rc = job->def->fn(job->snap, &job->opts, &ctx, &result, &err);
+    tn_code_t rc = job->query->fn(job->snap, &job->opts, &ctx, &result, &err);
     tn_igraph_end();
     char *enc = NULL;
     size_t len = 0, cap = 0;
@@ -377,6 +377,13 @@ void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
                                &job->err.data, &derr) != TN_OK)
             tn_val_free(&job->err.data);
         tn_error_clear(&derr);
+    } else if (job->encode) {
+        /* The child's bytes are the answer: no decode and encode again. */
+        memmove(b.p, b.p + ans, (size_t) alen);
+        job->enc = b.p;
+        job->enc_len = (size_t) alen;
+        b.p = NULL;
+        job->rc = TN_OK;
     } else {
         job->rc = tn_codec_decode((const uint8_t *) b.p + ans, (size_t) alen, &job->result,
                                   &job->err);

@@ -30,8 +30,9 @@ void tn_qpool_configure(int workers, int test_hooks);
 /* The --workers setting (0: queries run on the daemon's igraph thread). */
 int tn_qpool_workers(void);
 
-/* Run a query job (its snapshot built) in a child process; sets job->rc,
- * job->result or job->err, and reports progress through ctx. */
+/* Run a query job (its snapshot built) in a child process; sets job->rc
+ * and job->err, or the answer: job->enc (the child's MessagePack bytes)
+ * when job->encode, else job->result; reports progress through ctx. */
 void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx);
 
 #endif

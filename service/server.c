@@ -22,31 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "dispatch.h"
 #include "log.h"
-#include "server_internal.h"
+#include "server.h"
+#include "server_state.h"
 
 #define LISTEN_BACKLOG 511
-
-void tn_config_default(tn_config_t *cfg) {
-    memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
-    cfg->port = 7700;
-    cfg->max_connections = 1024;
-    tn_frame_limits_default(&cfg->limits);
-    cfg->max_queued = 1024;
-    cfg->max_inflight = 64;
-    cfg->out_soft = 4u << 20;
-    cfg->out_hard = 64u << 20;
-    cfg->default_deadline_ms = 10000;
-    cfg->max_deadline_ms = 600000;
-    cfg->max_import_records = 10000000;
-    cfg->preauth_limits = (tn_frame_limits_t){ 4096, 4, 16, 1024 };
-    cfg->max_auth_failures = 3;
-    cfg->auth_delay_ms = 250;
-    cfg->idle_timeout_s = 300;
-    cfg->message_timeout_ms = 10000;
-    cfg->auth_timeout_s = 10;
-}
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                       void *arg) {
@@ -97,7 +79,7 @@ static void accept_error_cb(struct evconnlistener *l, void *arg) {
 static void progress_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
-    tn_methods_progress_tick(arg);
+    tn_dispatch_progress_tick(arg);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg) {
@@ -173,9 +155,7 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     }
     srv->snap = tn_writer_snapshot(srv->writer);
     srv->epoch = srv->snap->epoch;
-    srv->cache_epoch = srv->epoch;
-    tn_hmap_init(&srv->conn_ids);
-    tn_hmap_init(&srv->cache);
+    tn_cache_init(&srv->cache, srv->epoch);
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     signal(SIGPIPE, SIG_IGN);
     /* Workers wake the loop with event_active(): that needs libevent's locks. */
@@ -185,7 +165,7 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     }
     if (bind_listener(srv, err, errlen) != 0)
         goto fail;
-    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_methods_job_done, srv,
+    srv->jobs = tn_jobs_start(srv->base, cfg->max_queued, tn_dispatch_job_done, srv,
                               tn_writer_batch, tn_writer_tick, srv->writer);
     if (srv->jobs == NULL) {
         snprintf(err, errlen, "cannot start the query workers");
@@ -240,8 +220,10 @@ void tn_server_free(tn_server_t *srv) {
         srv->live = j->live_next;
         tn_job_free(j);
     }
-    while (srv->conns)
-        tn_conn_free(srv->conns);
+    tn_conn_close_all(srv);
+    while (srv->nsubs > 0)
+        tn_caller_release(srv->subs[--srv->nsubs]);
+    free(srv->subs);
     if (srv->listener)
         evconnlistener_free(srv->listener);
     if (srv->sigint)
@@ -250,14 +232,7 @@ void tn_server_free(tn_server_t *srv) {
         event_free(srv->sigterm);
     if (srv->progress_timer)
         event_free(srv->progress_timer);
-    for (size_t i = 0; i < srv->ncache; i++) {
-        free(srv->cache_entries[i].key);
-        free(srv->cache_entries[i].enc);
-        tn_val_free(&srv->cache_entries[i].result);
-    }
-    free(srv->cache_entries);
-    tn_hmap_destroy(&srv->cache);
-    tn_hmap_destroy(&srv->conn_ids);
+    tn_cache_destroy(&srv->cache);
     tn_snap_release(srv->snap);
     if (srv->base)
         event_base_free(srv->base);

@@ -282,6 +282,7 @@ typedef struct load_ctx {
     int phase;                  /* snapshot: 0 expect header, 1 body, 2 after end */
     uint64_t epoch;             /* snapshot: its epoch */
     uint64_t replayed, skipped;
+    tn_store_kind_fn *change_kind;  /* journal: method name -> change */
 } load_ctx_t;
 
 static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
@@ -311,7 +312,7 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
         tn_val_t *items = (tn_val_t *) tn_map_get(&v, "items");
         if (items && items->type == TN_V_ARR && tn_val_set_map(&opts, 1) == 0
             && tn_map_add_take(&opts, type, items) == 0) {
-            if (tn_model_apply(lc->m, "import.batch", &opts, NULL, lc->err) == TN_OK)
+            if (tn_model_apply(lc->m, TN_CHANGE_BATCH, &opts, NULL, lc->err) == TN_OK)
                 rc = 0;
         } else {
             tn_error_set(lc->err, TN_ERR_PARSE, "snapshot chunk without items");
@@ -344,15 +345,18 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
     const char *method = tn_val_str(tn_map_get(&v, "method"));
     const tn_val_t *params = tn_map_get(&v, "params");
     int rc = -1;
+    tn_change_kind_t kind = TN_CHANGE_BATCH;
     if (!tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || method == NULL) {
         tn_error_set(lc->err, TN_ERR_PARSE, "journal record without epoch or method");
+    } else if (lc->change_kind == NULL || lc->change_kind(method, &kind) != 0) {
+        tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %.64s", method);
     } else if ((uint64_t) epoch <= tn_model_epoch(lc->m)) {
         lc->skipped++;              /* already in the snapshot */
         rc = 0;
     } else if ((uint64_t) epoch != tn_model_epoch(lc->m) + 1) {
         tn_error_set(lc->err, TN_ERR_PARSE, "journal jumps from epoch %llu to %lld",
                      (unsigned long long) tn_model_epoch(lc->m), (long long) epoch);
-    } else if (tn_model_apply(lc->m, method, params, NULL, lc->err) == TN_OK) {
+    } else if (tn_model_apply(lc->m, kind, params, NULL, lc->err) == TN_OK) {
         lc->replayed++;
         rc = 0;
     }
@@ -415,7 +419,7 @@ static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_
 }
 
 static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_error_t *err) {
-    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    load_ctx_t lc = { m, err, 0, 0, 0, 0, NULL };
     uint64_t end;
     /* A snapshot is renamed into place whole: it never has a torn tail. */
     tn_code_t rc = load_records(st, "snapshot.tns", snapshot_record, &lc, 0, &end, exists, err);
@@ -428,7 +432,7 @@ static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_er
 }
 
 static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
-    load_ctx_t lc = { m, err, 0, 0, 0, 0 };
+    load_ctx_t lc = { m, err, 0, 0, 0, 0, st->opts.change_kind };
     int exists;
     tn_code_t rc = load_records(st, "journal.tnj", journal_record, &lc, 1, &st->jsize, &exists, err);
     if (rc == TN_OK)

@@ -44,10 +44,16 @@ int tn_fsync_parse(const char *s, tn_fsync_policy_t *out);
 
 typedef struct tn_store tn_store_t;
 
+/* Which change a journalled method name replays: 0 and *kind set, or -1
+ * for a name that is no change. The method registry answers this
+ * (tn_registry_change_kind); the store only keeps the names. */
+typedef int tn_store_kind_fn(const char *method, tn_change_kind_t *kind);
+
 typedef struct tn_store_opts {
     tn_fsync_policy_t fsync;
     uint64_t compact_bytes;  /* compact when the journal passes this; default 64 MiB */
     int seed_builtin;        /* an empty directory starts from the built-in dataset */
+    tn_store_kind_fn *change_kind;  /* required to replay a journal */
 } tn_store_opts_t;
 
 /* Open (creating if needed) the directory and recover its graph into a new

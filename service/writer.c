@@ -158,7 +158,7 @@ tn_code_t tn_writer_load_audit(tn_writer_t *w, tn_error_t *err) {
 
 static void run_change(tn_writer_t *w, tn_job_t *job) {
     tn_change_t *c = NULL;
-    job->rc = tn_change_prepare(w->model, job->method, &job->opts, &c, &job->err);
+    job->rc = tn_change_prepare(w->model, job->change, &job->opts, &c, &job->err);
     if (job->rc != TN_OK)
         return;
     if (!tn_change_is_dry_run(c)) {

@@ -73,6 +73,10 @@ void tn_cli_list_commands(FILE *out);
 /* The usage of one query command, and of `call`. */
 void tn_cli_cmd_usage(FILE *out, const tn_cli_cmd_t *c);
 void tn_cli_call_usage(FILE *out);
+/* `twinnet call [METHOD] --help`: the usage, then the server's methods
+ * (only METHOD when given) with their options, from server.methods
+ * (call_help.c). Returns the exit code. */
+int tn_cli_call_help(tn_cli_globals_t *g, const char *method);
 
 /* Run query command 'c', or `call` when c is NULL: parse argv[i..] (the
  * command's options and positional argument, and global options into *g),

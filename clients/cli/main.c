@@ -18,6 +18,7 @@
  *   cli.h             what the files share, with contracts
  *   args.c            option parsing helpers and usage errors
  *   query_cmds.c      the query commands and `call`: option tables, run
+ *   call_help.c       `twinnet call --help`: methods and options from server.methods
  *   session.c         connect, authenticate, report failed calls
  *   sbuf.c, cell.c    growable strings; result values as cell text
  *   table.c           aligned, CJK-aware tables and "label  value" lines

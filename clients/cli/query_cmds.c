@@ -152,7 +152,8 @@ void tn_cli_call_usage(FILE *out) {
             "\n"
             "Call any method; the options are one JSON object, e.g.\n"
             "  twinnet call query.centrality '{\"metric\": \"degree\", \"top\": 5}'\n"
-            "The result is printed as JSON.\n");
+            "The result is printed as JSON. `twinnet call [METHOD] --help` lists the\n"
+            "server's methods (or METHOD) with their options, as the server reports them.\n");
 }
 
 /* Run one call and print its outcome; returns the exit code. */
@@ -199,10 +200,15 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
     int npos = 0;
     tn_val_t opts = TN_VAL_NIL;
 
+    int want_help = 0;
     if (tn_val_set_map(&opts, 8) != 0)
         return TN_EXIT_SERVER;
     for (; i < argc; i++) {
         const char *a = argv[i];
+        if (tn_cli_is_help(a) && is_call) {
+            want_help = 1;            /* after the globals: it asks the server */
+            continue;
+        }
         if (tn_cli_is_help(a)) {
             tn_cli_show_usage(stdout, c, is_call);
             tn_val_free(&opts);
@@ -221,6 +227,10 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
 
     const char *method;
     tn_cli_printer_t print = NULL;
+    if (want_help) {
+        tn_val_free(&opts);
+        return tn_cli_call_help(g, npos >= 1 ? pos[0] : NULL);
+    }
     if (is_call) {
         if (npos < 1)
             tn_cli_bad_args(NULL, 1, "call needs a METHOD");

@@ -341,6 +341,24 @@ static tn_code_t read_params(const tn_val_t *p, tn_rpc_msg_t *msg, tn_error_t *e
     return TN_OK;
 }
 
+int tn_rpc_peek_msgid(const uint8_t *buf, size_t len, uint32_t *msgid) {
+    msgpack_unpacked u;
+    size_t off = 0;
+    int ok = 0;
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, (const char *) buf, len, &off) == MSGPACK_UNPACK_SUCCESS
+        && u.data.type == MSGPACK_OBJECT_ARRAY && u.data.via.array.size >= 2) {
+        const msgpack_object *it = u.data.via.array.ptr;
+        if (it[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER && it[0].via.u64 == TN_RPC_REQUEST
+            && it[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER && it[1].via.u64 <= UINT32_MAX) {
+            *msgid = (uint32_t) it[1].via.u64;
+            ok = 1;
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return ok;
+}
+
 tn_code_t tn_rpc_parse(const tn_val_t *v, tn_rpc_msg_t *msg, int *msgid_ok, tn_error_t *err) {
     memset(msg, 0, sizeof *msg);
     if (msgid_ok)

@@ -48,6 +48,12 @@ typedef struct tn_rpc_msg {
  * than one element, is TN_ERR_INVALID_PARAMS (the envelope is fine). */
 tn_code_t tn_rpc_parse(const tn_val_t *v, tn_rpc_msg_t *msg, int *msgid_ok, tn_error_t *err);
 
+/* For a message tn_codec_decode refused although it is valid MessagePack
+ * (an ext value, a map key that is not a string): is it a request whose
+ * msgid can be read? Then 1 and *msgid is set, so the error reply can
+ * carry it; else 0. Looks only at the array head, the type and the msgid. */
+int tn_rpc_peek_msgid(const uint8_t *buf, size_t len, uint32_t *msgid);
+
 /* Append a response [1, msgid, nil, result] / [1, msgid, {code, message,
  * data?}, nil] / a notification [2, method, [params]] to the buffer.
  * 0 or -1 on out-of-memory. */

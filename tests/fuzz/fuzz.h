@@ -79,7 +79,7 @@ static inline tn_model_t *fz_world_model(void) {
     tn_model_t *m = tn_model_new(NULL);
     tn_val_t batch = fz_json(fz_world_json);
     tn_error_t err = TN_ERROR_INIT;
-    if (m == NULL || tn_model_apply(m, "import.batch", &batch, NULL, &err) != TN_OK) {
+    if (m == NULL || tn_model_apply(m, TN_CHANGE_BATCH, &batch, NULL, &err) != TN_OK) {
         fprintf(stderr, "fuzz harness: cannot build the world: %s\n", err.message);
         abort();
     }

@@ -69,7 +69,7 @@ static void try_import(const char *key, tn_val_t *items, int on_world) {
     size_t nn = tn_model_node_count(m), np = tn_model_pair_count(m);
     tn_change_t *c = NULL;
     tn_error_t err = TN_ERROR_INIT;
-    tn_code_t rc = tn_change_prepare(m, "import.batch", &opts, &c, &err);
+    tn_code_t rc = tn_change_prepare(m, TN_CHANGE_BATCH, &opts, &c, &err);
     FZ_CHECK(rc != TN_ERR_INTERNAL);
     FZ_CHECK(tn_model_epoch(m) == epoch && tn_model_node_count(m) == nn && tn_model_pair_count(m) == np);
     if (rc == TN_OK) {

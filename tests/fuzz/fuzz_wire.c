@@ -3,7 +3,8 @@
  * arbitrary byte stream, delivered in chunks, through the frame scanner,
  * the decoder, the envelope check and the dispatcher as far as it runs
  * without an event loop (query functions on a built snapshot, change
- * prepare/commit on the world model, option checks of the inline methods).
+ * prepare/commit on the world model, option checks of the inline methods,
+ * all found through the method registry).
  *
  * Input: byte 0 chooses the chunking and the limits, the rest is the
  * stream. Chunks are copied into a buffer of exactly the bytes received so
@@ -31,6 +32,7 @@
 #include "fuzz.h"
 #include "opts.h"
 #include "query.h"
+#include "registry.h"
 
 static tn_model_t *world;
 static tn_snap_t *world_snap;
@@ -44,22 +46,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     verbose = getenv("TN_FUZZ_VERBOSE") != NULL;
     return 0;
 }
-
-/* The inline methods of service/methods.c and their options (they need a
- * connection to run, so only their option check is exercised here). */
-static const char *const p_none[] = { NULL };
-static const char *const p_ibegin[] = { "mode", "dry_run", "total", "progress", NULL };
-static const char *const p_ichunk[] = { "import", "nodes", "pairs", NULL };
-static const char *const p_itoken[] = { "import", NULL };
-static const struct { const char *name; const char *const *params; } inline_methods[] = {
-    { "server.ping", p_none }, { "server.methods", p_none }, { "server.info", p_none },
-    { "server.save", p_none }, { "metrics.subscribe", p_none },
-    { "import.begin", p_ibegin }, { "import.chunk", p_ichunk },
-    { "import.commit", p_itoken }, { "import.abort", p_itoken },
-};
-static const char *const change_methods[] = {
-    "node.upsert", "node.delete", "pair.upsert", "pair.delete", "import.batch", NULL
-};
 
 /* A reply must be [1, msgid, error, result] with our msgid, and decode. */
 static void check_reply(const char *buf, size_t len, uint32_t msgid, int is_error) {
@@ -141,7 +127,7 @@ static void check_stats(const tn_model_t *m) {
     tn_snap_release(s);
 }
 
-static void run_change(const char *method, const tn_rpc_msg_t *msg) {
+static void run_change(tn_change_kind_t method, const tn_rpc_msg_t *msg) {
     uint64_t epoch = tn_model_epoch(world);
     size_t nodes = tn_model_node_count(world), pairs = tn_model_pair_count(world);
     tn_change_t *c = NULL;
@@ -186,28 +172,26 @@ static void run_change(const char *method, const tn_rpc_msg_t *msg) {
 
 static void dispatch(const tn_rpc_msg_t *msg) {
     tn_error_t err = TN_ERROR_INIT;
-    const tn_query_def_t *def = tn_query_find(msg->method);
-    if (def != NULL) {
-        run_query(def, msg);
+    const tn_method_t *m = tn_registry_find(msg->method);
+    if (m == NULL) {
+        tn_error_set(&err, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", msg->method);
+        reply_error(msg->msgid, &err);
+        tn_error_clear(&err);
         return;
     }
-    for (size_t i = 0; change_methods[i]; i++)
-        if (strcmp(change_methods[i], msg->method) == 0) {
-            run_change(change_methods[i], msg);
-            return;
-        }
-    for (size_t i = 0; i < sizeof inline_methods / sizeof inline_methods[0]; i++)
-        if (strcmp(inline_methods[i].name, msg->method) == 0) {
-            tn_code_t rc = tn_opts_check(msg->options, inline_methods[i].params, &err);
-            check_code(rc);
-            if (rc != TN_OK)
-                reply_error(msg->msgid, &err);
-            tn_error_clear(&err);
-            return;
-        }
-    tn_error_set(&err, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", msg->method);
-    reply_error(msg->msgid, &err);
-    tn_error_clear(&err);
+    tn_code_t rc = tn_registry_validate(m, msg->options, &err);
+    check_code(rc);
+    if (rc != TN_OK) {
+        reply_error(msg->msgid, &err);
+        tn_error_clear(&err);
+        return;
+    }
+    /* The inline methods need a connection to run: only their option
+     * check is exercised here. */
+    if (m->kind == TN_MK_QUERY)
+        run_query(m->query, msg);
+    else if (m->kind == TN_MK_CHANGE)
+        run_change(m->change, msg);
 }
 
 /* Decoding and re-encoding a value gives the same value (as JSON text). */

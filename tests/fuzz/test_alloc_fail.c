@@ -32,6 +32,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "query.h"
+#include "registry.h"
 #include "store.h"
 
 /* ---- the shim ---- */
@@ -320,7 +321,9 @@ static void *chg_setup(void) {
 static tn_code_t chg_run(void *arg) {
     chg_state_t *s = arg;
     tn_change_t *c = NULL;
-    tn_code_t rc = tn_change_prepare(s->m, chg_cases[chg_which].method, &s->opts, &c, &s->err);
+    tn_change_kind_t kind = TN_CHANGE_BATCH;
+    FZ_CHECK(tn_registry_change_kind(chg_cases[chg_which].method, &kind) == 0);
+    tn_code_t rc = tn_change_prepare(s->m, kind, &s->opts, &c, &s->err);
     if (rc != TN_OK)
         return oom_code(rc, &s->err, chg_cases[chg_which].method);
     tn_change_commit(s->m, c);
@@ -580,7 +583,7 @@ static void *op_setup(void) {
 
 static tn_code_t op_run(void *arg) {
     op_state_t *s = arg;
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0 };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
     tn_code_t rc = tn_store_open(store_dir, &opts, NULL, &s->st, &s->m, &s->err);
     /* The directory is valid and readable, so any failure here is the
      * injected one (oom_code). */
@@ -659,7 +662,7 @@ int main(void) {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(store_dir, sizeof store_dir, "%s/tn-alloc-fail-%ld", tmp, (long) getpid());
     rm_store_dir();
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0 };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
     tn_error_t err = TN_ERROR_INIT;
     FZ_CHECK(tn_store_open(store_dir, &opts, NULL, &store, &store_model, &err) == TN_OK);
     for (int persist = 0; persist < 2; persist++)

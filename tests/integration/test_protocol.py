@@ -100,9 +100,23 @@ class Basics(ProtoCase):
                          "pair.delete", "import.batch"):
                 self.assertIn(want, names)
             for m in items:
-                self.assertEqual(set(m), {"name", "role", "params", "slow"})
+                self.assertEqual(set(m), {"name", "role", "params", "slow", "description", "options"})
                 self.assertIn(m["role"], ("read", "write", "admin"))
                 self.assertTrue(all(isinstance(p, str) for p in m["params"]))
+                # The schema lists the same options, in the same order.
+                self.assertEqual([o["name"] for o in m["options"]], m["params"])
+                self.assertTrue(m["description"])
+                for o in m["options"]:
+                    self.assertIn(o["type"], ("string", "integer", "number", "boolean", "enum",
+                                              "map", "array", "any"))
+            opts = {o["name"]: o for o in names["query.centrality"]["options"]}
+            self.assertTrue(opts["metric"]["required"])
+            self.assertIn("betweenness", opts["metric"]["choices"])
+            self.assertEqual((opts["top"]["min"], opts["top"]["max"]), (1, 100000))
+            # The schema's bounds are the ones enforced.
+            err, _ = c.request("query.centrality", {"metric": "degree", "top": 100001})
+            self.assertEqual(err["code"], "invalid_params")
+            self.assertIn("top", err["message"])
             self.assertTrue(names["query.centrality"]["slow"])
             self.assertFalse(names["server.ping"]["slow"])
             self.assertEqual(names["node.upsert"]["role"], "write")
@@ -391,6 +405,23 @@ class ErrorCodes(ProtoCase):
         self.expect_error(pack([0, 23, "", []]), "method_not_found", msgid=23)
         # Method names are case-sensitive.
         self.expect_error(pack([0, 24, "Server.Ping", []]), "method_not_found", msgid=24)
+
+    def test_refused_values_keep_the_msgid(self):
+        """Valid MessagePack the server does not accept (an options map with
+        an integer key, an ext value as params or inside the options) is
+        answered under the request's own msgid, and the connection lives on."""
+        cases = [
+            ("integer key in options", pack([0, 91, "node.get", [{1: "JP"}]]), 91),
+            ("integer key, large msgid", pack([0, 2 ** 32 - 1, "graph.stats", [{7: 1}]]), 2 ** 32 - 1),
+            ("params an ext value", pack([0, 92, "server.ping", msgpack.ExtType(5, b"xy")]), 92),
+            ("ext inside the options", pack([0, 93, "node.get", [{"id": msgpack.ExtType(1, b"a")}]]), 93),
+            ("msgid 0 stays 0", pack([0, 0, "node.get", [{2: 2}]]), 0),
+        ]
+        for name, data, msgid in cases:
+            with self.subTest(name):
+                self.expect_error(data, "invalid_request", msgid=msgid)
+        # A notification or an unreadable msgid still gets msgid 0.
+        self.expect_error(pack([0, "x", "node.get", [{1: 1}]]), "invalid_request", msgid=0)
 
     def test_invalid_params_cases(self):
         cases = [

@@ -11,7 +11,7 @@
 #include "snap.h"
 #include "test.h"
 
-static void add(tn_model_t *m, const char *method, const char *key, tn_val_t rec) {
+static void add(tn_model_t *m, tn_change_kind_t method, const char *key, tn_val_t rec) {
     tn_val_t opts = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     tn_val_set_map(&opts, 1);
@@ -27,7 +27,7 @@ static void city(tn_model_t *m, const char *id) {
     tn_map_add_str(&v, "kind", "city");
     tn_map_add_str(&v, "name", id);
     tn_map_add_str(&v, "country", "JP");
-    add(m, "node.upsert", "node", v);
+    add(m, TN_CHANGE_NODE_UPSERT, "node", v);
 }
 
 static void pair(tn_model_t *m, const char *a, const char *b, int since) {
@@ -37,7 +37,7 @@ static void pair(tn_model_t *m, const char *a, const char *b, int since) {
     tn_map_add_str(&v, "b", b);
     if (since)
         tn_map_add_int(&v, "since", since);
-    add(m, "pair.upsert", "pair", v);
+    add(m, TN_CHANGE_PAIR_UPSERT, "pair", v);
 }
 
 static tn_snap_t *snap_of(tn_model_t *m) {
@@ -80,7 +80,7 @@ static void test_memo(void) {
     tn_map_add_str(&jp, "id", "JP");
     tn_map_add_str(&jp, "kind", "country");
     tn_map_add_str(&jp, "name", "Japan");
-    add(m, "node.upsert", "node", jp);
+    add(m, TN_CHANGE_NODE_UPSERT, "node", jp);
     /* A path a - b - c - d; b and c carry the paths. */
     city(m, "JP-a");
     city(m, "JP-b");

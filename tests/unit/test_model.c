@@ -29,7 +29,7 @@ static tn_val_t pair(const char *a, const char *b, int since) {
 }
 
 /* {key: rec} for the single-record methods. */
-static tn_code_t single(tn_model_t *m, const char *method, const char *key, tn_val_t rec,
+static tn_code_t single(tn_model_t *m, tn_change_kind_t method, const char *key, tn_val_t rec,
                         tn_error_t *err) {
     tn_val_t opts = TN_VAL_NIL;
     tn_val_set_map(&opts, 1);
@@ -43,12 +43,12 @@ static tn_code_t single(tn_model_t *m, const char *method, const char *key, tn_v
 static tn_model_t *small_model(void) {
     tn_model_t *m = tn_model_new(NULL);
     tn_error_t err = TN_ERROR_INIT;
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("CN", "country", NULL, NULL), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP", "country", NULL, NULL), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("CN-430000", "province", "CN", NULL), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("CN-430100", "city", "CN", "CN-430000"), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP-shiga", "province", "JP", NULL), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("CN-430000", "JP-shiga", 1983), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("CN", "country", NULL, NULL), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP", "country", NULL, NULL), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("CN-430000", "province", "CN", NULL), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("CN-430100", "city", "CN", "CN-430000"), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP-shiga", "province", "JP", NULL), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("CN-430000", "JP-shiga", 1983), &err), TN_OK);
     tn_error_clear(&err);
     return m;
 }
@@ -66,7 +66,7 @@ static void test_basic_upserts(void) {
     CHECK_EQ_INT(tn_model_node_pairs(m, "JP-shiga", &ps), 1);
     /* Upserting the same pair in the other order replaces, not duplicates. */
     tn_error_t err = TN_ERROR_INIT;
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("JP-shiga", "CN-430000", 1984), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("JP-shiga", "CN-430000", 1984), &err), TN_OK);
     CHECK_EQ_INT(tn_model_pair_count(m), 1);
     CHECK_EQ_INT(tn_model_pair(m, "CN-430000", "JP-shiga")->since_year, 1984);
     CHECK_EQ_INT(tn_model_node_pairs(m, "CN-430000", &ps), 1);
@@ -79,30 +79,30 @@ static void test_errors_change_nothing(void) {
     tn_model_t *m = small_model();
     tn_error_t err = TN_ERROR_INIT;
     uint64_t e = tn_model_epoch(m);
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("CN-430100", "XX-nowhere", 0), &err), TN_ERR_NOT_FOUND);
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("CN-430100", "JP", 0), &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("CN-430100", "CN-430100", 0), &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("FR-paris", "city", "FR", NULL), &err), TN_ERR_NOT_FOUND);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("Japan", "country", NULL, NULL), &err), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP-x", "city", "JP", "CN-430000"), &err), TN_ERR_CONFLICT);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP-x", "town", "JP", NULL), &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("CN-430100", "XX-nowhere", 0), &err), TN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("CN-430100", "JP", 0), &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("CN-430100", "CN-430100", 0), &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("FR-paris", "city", "FR", NULL), &err), TN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("Japan", "country", NULL, NULL), &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP-x", "city", "JP", "CN-430000"), &err), TN_ERR_CONFLICT);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP-x", "town", "JP", NULL), &err), TN_ERR_INVALID_PARAMS);
     /* A parent cycle: the province under its own city. */
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("CN-430000", "province", "CN", "CN-430100"), &err), TN_ERR_CONFLICT);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("CN-430000", "province", "CN", "CN-430100"), &err), TN_ERR_CONFLICT);
     /* A country with provinces under it cannot stop being a country. */
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP", "province", "CN", NULL), &err), TN_ERR_CONFLICT);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP", "province", "CN", NULL), &err), TN_ERR_CONFLICT);
     /* Bad dates and unknown fields. */
     tn_val_t p = pair("CN-430100", "JP-shiga", 0);
     tn_map_add_str(&p, "since", "2019-13");
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", p, &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", p, &err), TN_ERR_INVALID_PARAMS);
     p = pair("CN-430100", "JP-shiga", 0);
     tn_map_add_str(&p, "colour", "red");
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", p, &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", p, &err), TN_ERR_INVALID_PARAMS);
     p = pair("CN-430100", "JP-shiga", 0);
     tn_map_add_str(&p, "name", "\x01");
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", p, &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", p, &err), TN_ERR_INVALID_PARAMS);
     tn_val_t n = node("JP-y", "city", "JP", NULL);
     tn_map_add_str(&n, "name_zh", "\xc3\x28");   /* invalid UTF-8 */
-    CHECK_EQ_INT(single(m, "node.upsert", "node", n, &err), TN_ERR_INVALID_PARAMS);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", n, &err), TN_ERR_INVALID_PARAMS);
     CHECK_EQ_INT(tn_model_epoch(m), e);
     CHECK_EQ_INT(tn_model_node_count(m), 5);
     CHECK_EQ_INT(tn_model_pair_count(m), 1);
@@ -110,7 +110,7 @@ static void test_errors_change_nothing(void) {
     tn_model_free(m);
 }
 
-static tn_code_t del(tn_model_t *m, const char *method, const char *k1, const char *v1,
+static tn_code_t del(tn_model_t *m, tn_change_kind_t method, const char *k1, const char *v1,
                      const char *k2, const char *v2, int cascade, tn_error_t *err) {
     tn_val_t opts = TN_VAL_NIL;
     tn_val_set_map(&opts, 2);
@@ -128,12 +128,12 @@ static tn_code_t del(tn_model_t *m, const char *method, const char *k1, const ch
 static void test_deletes(void) {
     tn_model_t *m = small_model();
     tn_error_t err = TN_ERROR_INIT;
-    CHECK_EQ_INT(del(m, "node.delete", "id", "JP-shiga", NULL, NULL, 0, &err), TN_ERR_CONFLICT);
-    CHECK_EQ_INT(del(m, "node.delete", "id", "CN-430000", NULL, NULL, 1, &err), TN_ERR_CONFLICT); /* a parent */
-    CHECK_EQ_INT(del(m, "node.delete", "id", "nope", NULL, NULL, 0, &err), TN_ERR_NOT_FOUND);
-    CHECK_EQ_INT(del(m, "pair.delete", "a", "CN-430100", "b", "JP-shiga", 0, &err), TN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(del(m, TN_CHANGE_NODE_DELETE, "id", "JP-shiga", NULL, NULL, 0, &err), TN_ERR_CONFLICT);
+    CHECK_EQ_INT(del(m, TN_CHANGE_NODE_DELETE, "id", "CN-430000", NULL, NULL, 1, &err), TN_ERR_CONFLICT); /* a parent */
+    CHECK_EQ_INT(del(m, TN_CHANGE_NODE_DELETE, "id", "nope", NULL, NULL, 0, &err), TN_ERR_NOT_FOUND);
+    CHECK_EQ_INT(del(m, TN_CHANGE_PAIR_DELETE, "a", "CN-430100", "b", "JP-shiga", 0, &err), TN_ERR_NOT_FOUND);
     CHECK_EQ_INT(tn_model_pair_count(m), 1);
-    CHECK_EQ_INT(del(m, "node.delete", "id", "JP-shiga", NULL, NULL, 1, &err), TN_OK);
+    CHECK_EQ_INT(del(m, TN_CHANGE_NODE_DELETE, "id", "JP-shiga", NULL, NULL, 1, &err), TN_OK);
     CHECK_EQ_INT(tn_model_pair_count(m), 0);
     CHECK_EQ_INT(tn_model_node_count(m), 4);
     CHECK(tn_model_node(m, "JP-shiga") == NULL);
@@ -141,9 +141,9 @@ static void test_deletes(void) {
     CHECK_EQ_INT(tn_model_node_pairs(m, "CN-430000", &ps), 0);
     CHECK(tn_model_node(m, "CN-430100") != NULL);   /* swap-removal kept the index right */
     CHECK(tn_model_node(m, "CN") != NULL);
-    CHECK_EQ_INT(single(m, "node.upsert", "node", node("JP-kyoto", "city", "JP", NULL), &err), TN_OK);
-    CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair("JP-kyoto", "CN-430100", 0), &err), TN_OK);
-    CHECK_EQ_INT(del(m, "pair.delete", "a", "CN-430100", "b", "JP-kyoto", 0, &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node("JP-kyoto", "city", "JP", NULL), &err), TN_OK);
+    CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair("JP-kyoto", "CN-430100", 0), &err), TN_OK);
+    CHECK_EQ_INT(del(m, TN_CHANGE_PAIR_DELETE, "a", "CN-430100", "b", "JP-kyoto", 0, &err), TN_OK);
     CHECK_EQ_INT(tn_model_pair_count(m), 0);
     tn_error_clear(&err);
     tn_model_free(m);
@@ -160,7 +160,7 @@ static tn_code_t batch(tn_model_t *m, tn_val_t nodes, tn_val_t pairs, const char
     if (dry)
         tn_map_add_bool(&opts, "dry_run", 1);
     tn_error_clear(err);
-    tn_code_t rc = tn_model_apply(m, "import.batch", &opts, res, err);
+    tn_code_t rc = tn_model_apply(m, TN_CHANGE_BATCH, &opts, res, err);
     tn_val_free(&opts);
     return rc;
 }
@@ -280,12 +280,12 @@ static void test_churn(void) {
     char id[32];
     for (int i = 0; i < 500; i++) {
         snprintf(id, sizeof id, "JP-c%d", i);
-        CHECK_EQ_INT(single(m, "node.upsert", "node", node(id, "city", "JP", NULL), &err), TN_OK);
-        CHECK_EQ_INT(single(m, "pair.upsert", "pair", pair(id, "CN-430100", 0), &err), TN_OK);
+        CHECK_EQ_INT(single(m, TN_CHANGE_NODE_UPSERT, "node", node(id, "city", "JP", NULL), &err), TN_OK);
+        CHECK_EQ_INT(single(m, TN_CHANGE_PAIR_UPSERT, "pair", pair(id, "CN-430100", 0), &err), TN_OK);
     }
     for (int i = 0; i < 500; i += 2) {
         snprintf(id, sizeof id, "JP-c%d", i);
-        CHECK_EQ_INT(del(m, "node.delete", "id", id, NULL, NULL, 1, &err), TN_OK);
+        CHECK_EQ_INT(del(m, TN_CHANGE_NODE_DELETE, "id", id, NULL, NULL, 1, &err), TN_OK);
     }
     tn_pair_t *const *ps;
     CHECK_EQ_INT(tn_model_node_pairs(m, "CN-430100", &ps), 250);

@@ -189,13 +189,22 @@ static void test_query_table(void) {
     CHECK_EQ_INT(n, 11);
     for (size_t i = 0; i < n; i++) {
         CHECK(tn_query_find(all[i].name) == &all[i]);
-        int has_deadline = 0;
-        for (size_t j = 0; all[i].params[j]; j++)
-            has_deadline |= strcmp(all[i].params[j], "deadline_ms") == 0;
-        CHECK_EQ_INT(has_deadline, all[i].slow);      /* slow <=> deadline_ms */
+        int has_deadline = tn_opt_spec_find(all[i].opts, "deadline_ms") != NULL;
+        CHECK_EQ_INT(has_deadline, (all[i].flags & TN_QF_SLOW) != 0);  /* slow <=> deadline_ms */
+        CHECK(all[i].description != NULL && all[i].description[0] != '\0');
     }
-    CHECK(tn_query_find("query.centrality")->uses_igraph);
-    CHECK(!tn_query_find("query.recommend")->uses_igraph);
+    CHECK(tn_query_find("query.centrality")->flags & TN_QF_IGRAPH);
+    CHECK(!(tn_query_find("query.recommend")->flags & TN_QF_IGRAPH));
+    /* Degree is answered without igraph; other metrics need it. */
+    tn_val_t deg = TN_VAL_NIL, btw = TN_VAL_NIL;
+    tn_val_set_map(&deg, 1);
+    tn_map_add_str(&deg, "metric", "degree");
+    tn_val_set_map(&btw, 1);
+    tn_map_add_str(&btw, "metric", "betweenness");
+    CHECK(!tn_query_needs_igraph(tn_query_find("query.centrality"), &deg));
+    CHECK(tn_query_needs_igraph(tn_query_find("query.centrality"), &btw));
+    tn_val_free(&deg);
+    tn_val_free(&btw);
     CHECK(tn_query_find("nope") == NULL);
     CHECK(tn_query_find(NULL) == NULL);
 

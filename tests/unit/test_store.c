@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "store.h"
 #include "test.h"
 
@@ -50,7 +51,9 @@ static void change(tn_store_t *st, tn_model_t *m, const char *method, const char
     tn_change_t *c = NULL;
     tn_val_set_map(&opts, 1);
     tn_map_add_take(&opts, key, &rec);
-    CHECK_EQ_INT(tn_change_prepare(m, method, &opts, &c, &err), TN_OK);
+    tn_change_kind_t kind = TN_CHANGE_BATCH;
+    CHECK_EQ_INT(tn_registry_change_kind(method, &kind), 0);
+    CHECK_EQ_INT(tn_change_prepare(m, kind, &opts, &c, &err), TN_OK);
     CHECK_EQ_INT(tn_store_append(st, tn_model_epoch(m) + 1, method, &opts, NULL, &err), TN_OK);
     tn_change_commit(m, c);
     tn_change_free(c);
@@ -59,7 +62,7 @@ static void change(tn_store_t *st, tn_model_t *m, const char *method, const char
 }
 
 static tn_store_opts_t opts_empty(void) {
-    tn_store_opts_t o = { TN_FSYNC_ALWAYS, 0, 0 };
+    tn_store_opts_t o = { TN_FSYNC_ALWAYS, 0, 0, tn_registry_change_kind };
     return o;
 }
 

@@ -78,7 +78,7 @@ static inline tn_snap_t *sw_snap_from(const char *batch_json, const char *home, 
     tn_val_t batch = sw_json(batch_json), res = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     tn_snap_t *s = NULL;
-    if (tn_model_apply(m, "import.batch", &batch, &res, &err) != TN_OK) {
+    if (tn_model_apply(m, TN_CHANGE_BATCH, &batch, &res, &err) != TN_OK) {
         fprintf(stderr, "import failed: %s\n", err.message);
         goto out;
     }
