@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "handlers.h"
 #include "imports.h"
+#include "live.h"
 #include "log.h"
 #include "registry.h"
 #include "reply.h"
@@ -125,8 +126,12 @@ static void live_remove(tn_server_t *srv, tn_job_t *job) {
     job->live_prev = job->live_next = NULL;
 }
 
-/* A live answer: the cached part plus the server's figures of now. */
-static void reply_live(tn_server_t *srv, const tn_call_t *call, const tn_val_t *result) {
+/* A live answer: the cached part plus the server's figures of now;
+ * spliced into the encoded bytes when there are some (live.h). */
+static void reply_live(tn_server_t *srv, const tn_call_t *call, const tn_val_t *result,
+                       const char *enc, size_t enc_len) {
+    if (tn_live_reply(srv, call, enc, enc_len) == 0)
+        return;
     tn_val_t copy;
     if (tn_val_copy(&copy, result) != 0 || tn_m_live_figures(srv, &copy) != 0) {
         tn_val_free(&copy);
@@ -165,7 +170,7 @@ static void do_query(tn_server_t *srv, const tn_call_t *call, const tn_method_t 
         const tn_cache_entry_t *hit = key ? tn_cache_get(&srv->cache, srv->epoch, key) : NULL;
         if (hit != NULL) {
             if (live)
-                reply_live(srv, call, &hit->result);
+                reply_live(srv, call, &hit->result, hit->enc, hit->enc_len);
             else
                 tn_reply_encoded(call, hit->enc, hit->enc_len);
             free(key);
@@ -246,6 +251,12 @@ static void answer_query(tn_server_t *srv, tn_job_t *job, const tn_call_t *call)
             tn_reply_error(call, &job->err);
         return;
     }
+    size_t cap = 0;
+    if (live && job->enc == NULL && tn_codec_encode(&job->result, &job->enc, &job->enc_len, &cap) != 0) {
+        free(job->enc);             /* no bytes: answered from the tree */
+        job->enc = NULL;
+        job->enc_len = 0;
+    }
     if (job->cache_key)
         kept = tn_cache_put(&srv->cache, job->snap->epoch, job->cache_key, job->enc, job->enc_len,
                             &job->result, live);
@@ -254,7 +265,8 @@ static void answer_query(tn_server_t *srv, tn_job_t *job, const tn_call_t *call)
     if (call == NULL)
         return;
     if (live)
-        reply_live(srv, call, kept ? &kept->result : &job->result);
+        reply_live(srv, call, kept ? &kept->result : &job->result, kept ? kept->enc : job->enc,
+                   kept ? kept->enc_len : job->enc_len);
     else
         tn_reply_encoded(call, kept ? kept->enc : job->enc, kept ? kept->enc_len : job->enc_len);
 }

@@ -135,6 +135,10 @@ static igraph_error_t split_fork(const igraph_t *g, tn_split_metric_t m, igraph_
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (i == g_abort_part)
                 abort();
+            /* Part 0 speaks for all (the parts are the same size): the
+             * others must not write progress into the shared pipe. */
+            if (i != 0)
+                tn_igraph_begin(NULL);
             igraph_vector_t part;
             char ok = 0;
             if (igraph_vector_init(&part, 0) == IGRAPH_SUCCESS
