@@ -40,6 +40,7 @@ typedef struct copts {
     int normalized;
     double damping;
     double cutoff;          /* < 0: exact */
+    int64_t approx;         /* betweenness from this many sampled sources; 0: exact */
 } copts_t;
 
 /* Run the metric on the graph with n vertices and 'edges'; fill 'res'
@@ -60,7 +61,7 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
 
     /* Exact path-based metrics may be split over processes (split.h). */
     int split = 0;
-    if (o->cutoff < 0 && (o->metric == M_BETWEENNESS || o->metric == M_CLOSENESS
+    if (o->cutoff < 0 && o->approx == 0 && (o->metric == M_BETWEENNESS || o->metric == M_CLOSENESS
                           || o->metric == M_HARMONIC))
         IGRAPH_CHECK(tn_split_run(&g, o->metric == M_BETWEENNESS ? TN_SPLIT_BETWEENNESS
                                   : o->metric == M_CLOSENESS ? TN_SPLIT_CLOSENESS
@@ -73,7 +74,9 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
             VECTOR(*res)[i] = (igraph_real_t) VECTOR(*deg)[i];
         break;
     case M_BETWEENNESS:
-        if (o->cutoff >= 0)
+        if (o->approx > 0)          /* seeded: the same sources every time */
+            IGRAPH_CHECK(tn_split_sampled_betweenness(&g, o->approx, 1, res));
+        else if (o->cutoff >= 0)
             IGRAPH_CHECK(igraph_betweenness_cutoff(&g, res, igraph_vss_all(), false, NULL,
                                                    o->cutoff));
         else
@@ -332,7 +335,8 @@ static unsigned memo_next;
 
 static int memo_same(const memo_t *m, const tn_snap_t *s, const copts_t *o, const tn_filter_t *f) {
     return m->snap == s && m->o.metric == o->metric && m->o.full == o->full
-           && m->o.damping == o->damping && m->o.cutoff == o->cutoff && m->f.as_of == f->as_of
+           && m->o.damping == o->damping && m->o.cutoff == o->cutoff
+           && m->o.approx == o->approx && m->f.as_of == f->as_of
            && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
 }
 
@@ -400,7 +404,7 @@ int tn_q_centrality_needs_igraph(const tn_val_t *opts) {
 /* query.centrality (options in the table of query.c). */
 tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
                           tn_val_t *out, tn_error_t *err) {
-    copts_t o = { M_DEGREE, 0, 0, 0.85, -1.0 };
+    copts_t o = { M_DEGREE, 0, 0, 0.85, -1.0, 0 };
     int metric = 0, graph = 0, kind = -1;
     const char *country = NULL;
     int64_t top = 20;
@@ -417,6 +421,7 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
         || (rc = tn_opt_bool(opts, "normalized", 0, &o.normalized, err)) != TN_OK
         || (rc = tn_opt_num(opts, "damping", 0, 0.0, 1.0, &o.damping, err)) != TN_OK
         || (rc = tn_opt_num(opts, "cutoff", 0, 0.0, 1e9, &o.cutoff, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "approx", 0, 1, 100000000, &o.approx, err)) != TN_OK
         || (rc = tn_opt_filter(opts, 0, &f, err)) != TN_OK
         || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
         return rc;
@@ -432,6 +437,9 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
         && o.metric != M_HARMONIC)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'cutoff' applies only to betweenness, closeness and harmonic");
+    if (o.approx > 0 && (o.metric != M_BETWEENNESS || o.cutoff >= 0))
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS,
+                            "option 'approx' applies only to betweenness without 'cutoff'");
     if (tn_query_should_stop(ctx))
         return tn_query_stopped(ctx, err);
     if (o.metric == M_DEGREE)

@@ -53,3 +53,36 @@ igraph_error_t tn_split_part(const igraph_t *g, tn_split_metric_t m, int shard, 
     IGRAPH_FINALLY_CLEAN(1);
     return IGRAPH_SUCCESS;
 }
+
+/* splitmix64: small, seedable, and the same on every platform. */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+igraph_error_t tn_split_sampled_betweenness(const igraph_t *g, igraph_integer_t k, uint64_t seed,
+                                            igraph_vector_t *res) {
+    igraph_integer_t n = igraph_vcount(g);
+    igraph_vector_int_t all;
+    if (k >= n)
+        return igraph_betweenness(g, res, igraph_vss_all(), false, NULL);
+    /* The first k places of a partial Fisher-Yates shuffle. */
+    IGRAPH_CHECK(igraph_vector_int_init_range(&all, 0, n));
+    IGRAPH_FINALLY(igraph_vector_int_destroy, &all);
+    uint64_t state = seed;
+    for (igraph_integer_t i = 0; i < k; i++) {
+        igraph_integer_t j = i + (igraph_integer_t) (next_random(&state) % (uint64_t) (n - i));
+        igraph_integer_t t = VECTOR(all)[i];
+        VECTOR(all)[i] = VECTOR(all)[j];
+        VECTOR(all)[j] = t;
+    }
+    IGRAPH_CHECK(igraph_vector_int_resize(&all, k));
+    IGRAPH_CHECK(igraph_betweenness_subset(g, res, igraph_vss_all(), false, igraph_vss_vector(&all),
+                                           igraph_vss_all(), NULL));
+    igraph_vector_scale(res, (double) n / (double) k);
+    igraph_vector_int_destroy(&all);
+    IGRAPH_FINALLY_CLEAN(1);
+    return IGRAPH_SUCCESS;
+}

@@ -20,6 +20,7 @@
 #define TN_SPLIT_H
 
 #include <igraph.h>
+#include <stdint.h>
 
 typedef enum tn_split_metric {
     TN_SPLIT_BETWEENNESS = 0, TN_SPLIT_CLOSENESS, TN_SPLIT_HARMONIC
@@ -28,6 +29,14 @@ typedef enum tn_split_metric {
 /* One part into 'part' (initialized by the caller; resized to n). */
 igraph_error_t tn_split_part(const igraph_t *g, tn_split_metric_t m, int shard, int nshards,
                              igraph_vector_t *part);
+
+/* Approximate betweenness from k source vertices drawn without
+ * replacement by a PRNG seeded with 'seed' (the same k and seed give the
+ * same sources on the same graph): the dependencies of their paths on
+ * every vertex, scaled by n/k, an unbiased estimate of the exact value.
+ * k >= n computes it exactly. */
+igraph_error_t tn_split_sampled_betweenness(const igraph_t *g, igraph_integer_t k, uint64_t seed,
+                                            igraph_vector_t *res);
 
 /* Fill 'res' with the whole metric (the sum of every part) and set *done,
  * or leave *done 0 to have the caller compute it. igraph error codes. */

@@ -148,6 +148,13 @@ class SplitEqualsWhole(unittest.TestCase):
                 cls.res[w] = {(m, g): scores(c, m, g) for m in METRICS
                               for g in ("partnerships", "full")}
                 cls.res[w][("betweenness", "cutoff")] = scores(c, "betweenness", "full", cutoff=2)
+                cls.res[w][("betweenness", "approx")] = scores(c, "betweenness", "partnerships",
+                                                               approx=300)
+                cls.res[w][("betweenness", "approx-all")] = scores(c, "betweenness", "partnerships",
+                                                                   approx=10 ** 6)
+                if w == 3:
+                    cls.approx_error = c.error_code("query.centrality",
+                                                    {"metric": "closeness", "approx": 10})
 
     def test_split_equals_single_process(self):
         self.assertEqual(set(self.res[0]), set(self.res[3]))
@@ -157,6 +164,19 @@ class SplitEqualsWhole(unittest.TestCase):
             bad = [(i, whole[i], split[i]) for i in whole if not close(whole[i], split[i])]
             self.assertEqual(bad[:5], [], "%s: %d scores differ" % (key, len(bad)))
             self.assertGreater(max(whole.values()), 0, key)
+
+    def test_approx_betweenness(self):
+        exact = self.res[0][("betweenness", "partnerships")]
+        # k at least n: exact; k = 300 of ~1,500 sources: seeded (the same on
+        # both daemons, checked above) and an estimate of the right scale.
+        every = self.res[3][("betweenness", "approx-all")]
+        self.assertEqual([v for v in exact if not close(exact[v], every[v])], [])
+        est = self.res[3][("betweenness", "approx")]
+        self.assertNotEqual(est, exact)
+        total_err = sum(abs(est[v] - exact[v]) for v in exact)
+        self.assertLess(total_err / sum(exact.values()), 0.35)
+        self.assertAlmostEqual(sum(est.values()) / sum(exact.values()), 1.0, delta=0.15)
+        self.assertEqual(self.approx_error, "invalid_params")
 
     def test_split_equals_python_igraph(self):
         ids = [n["id"] for n in self.nodes if n["kind"] != "country"]
