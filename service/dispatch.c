@@ -228,7 +228,10 @@ void tn_dispatch_progress_tick(tn_server_t *srv) {
         if (!j->want_progress || j->caller == NULL || j->caller->closed)
             continue;
         uint64_t total = atomic_load(&j->progress_total), done = atomic_load(&j->progress_done);
-        if (total == 0 || done == j->progress_sent)
+        /* A job past a second reports at every tick (200 ms), moved or not,
+         * so a client can tell a slow query from a stuck connection. */
+        int beat = tn_now_ns() - j->started_ns > 1000000000ull;
+        if (total == 0 || (done == j->progress_sent && !beat))
             continue;
         j->progress_sent = done;
         tn_val_t p = TN_VAL_NIL;

@@ -113,6 +113,33 @@ class Stop(unittest.TestCase):
             self.assertLess(late, 1.0, "timeout answered %.3f s after the deadline" % late)
             print("deadline answered %.0f ms late" % (late * 1e3), file=sys.stderr)
 
+    def test_progress_at_least_every_250_ms(self):
+        """A query past its first second is reported on at least every 250 ms."""
+        with self.d.client(timeout=120) as c:
+            mid = c.send_request("query.centrality", {"metric": "betweenness", "as_of": 9003,
+                                                      "progress": True, "deadline_ms": 600000})
+            t0 = time.monotonic()
+            times = []
+            seen = 0
+            while mid not in c.responses:
+                try:
+                    i, _ = c.wait_notification("progress", timeout=0.5, start=seen)
+                    seen = i + 1
+                    times.append(time.monotonic())
+                except TimeoutError:
+                    pass                       # nothing within 0.5 s: look again
+            err, _ = c.wait_response(mid, timeout=120)
+            self.assertIsNone(err)
+            took = time.monotonic() - t0
+            self.assertGreater(took, 1.5, "the query must run past a second for this test")
+            late = [t for t in times if t > t0 + 1.0] + [t0 + took]
+            gaps = [b - a for a, b in zip(late, late[1:])]
+            self.assertGreater(len(gaps), 1)
+            # 200 ms ticks; a shared machine may slip a tick now and then.
+            self.assertLess(sorted(gaps)[len(gaps) * 9 // 10], 0.25 + 0.1, gaps)
+            prog = [p[0] for name, p in c.notifications if name == "progress" and p[0]["msgid"] == mid]
+            self.assertEqual([p["done"] for p in prog], sorted(p["done"] for p in prog))
+
     def test_cancel_kills_the_workers(self):
         with self.d.client(timeout=60) as c:
             mid = c.send_request("query.centrality", {"metric": "closeness", "as_of": 9002,
