@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench_import.py -- bulk import figures for docs/durability.md (issue 3).
+"""bench_import.py -- bulk import figures for docs/durability.md.
 
 For each size (generated pairs, with their nodes: about 0.6 city per pair
 plus countries and provinces) it measures, on a fresh twinnetd with

@@ -1,6 +1,6 @@
 /*
- * load_fleet.c -- a dashboard fleet against a running twinnetd (issue 4,
- * "Done when"; reliability notes 13.4 rows Q3 and Q5).
+ * load_fleet.c -- a dashboard fleet against a running twinnetd (the load
+ * figures of docs/security.md).
  *
  *   load_fleet --port P [--host 127.0.0.1] [--conns 200] [--rate 400]
  *              [--seconds 60] [--pid PID | --pid-file FILE]

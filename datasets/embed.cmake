@@ -2,8 +2,10 @@
 #
 # Run as a script: cmake -DOUT=<file.c> "-DFILES=<a;b;...>" -P embed.cmake
 # Each file <dir>/<name>.<ext> becomes
-#     const char tn_dataset_<name>_<ext>[];       (the bytes, then a NUL)
-#     const size_t tn_dataset_<name>_<ext>_len;   (the byte count, NUL excluded)
+#     const char tn_dataset_<dir>_<name>_<ext>[];       (the bytes, then a NUL)
+#     const size_t tn_dataset_<dir>_<name>_<ext>_len;   (the byte count, NUL excluded)
+# where <dir> is the file's directory name (hunan, china), so datasets with
+# files of the same name do not collide.
 # as declared in datasets/dataset.h.
 #
 # Every byte is written as a '\xNN' character constant in an array
@@ -22,13 +24,15 @@ string(APPEND text "#include <stddef.h>\n\n#include \"dataset.h\"\n")
 string(REPEAT "[0-9a-f]" 32 chunk)              # 16 bytes per output line
 foreach(path IN LISTS FILES)
   get_filename_component(fname "${path}" NAME)
-  string(MAKE_C_IDENTIFIER "tn_dataset_${fname}" sym)
+  get_filename_component(dir "${path}" DIRECTORY)
+  get_filename_component(dname "${dir}" NAME)
+  string(MAKE_C_IDENTIFIER "tn_dataset_${dname}_${fname}" sym)
   file(READ "${path}" hex HEX)
   string(LENGTH "${hex}" nhex)
   math(EXPR nbytes "${nhex} / 2")
   string(REGEX REPLACE "(${chunk})" "\\1\n" hex "${hex}")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," body "${hex}")
-  string(APPEND text "\n/* ${fname}: ${nbytes} bytes */\n")
+  string(APPEND text "\n/* ${dname}/${fname}: ${nbytes} bytes */\n")
   string(APPEND text "const char ${sym}[] = {\n${body}\n0 };\n")
   string(APPEND text "const size_t ${sym}_len = ${nbytes};\n")
 endforeach()

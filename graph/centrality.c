@@ -1,5 +1,5 @@
 /*
- * centrality.c -- query.centrality (PROTOCOL.md sections 4 and 5): build the
+ * centrality.c -- query.centrality (docs/protocol.md): build the
  * "partnerships" or "full" graph of a snapshot under the pair filters, run
  * one of seven igraph metrics on it, and rank the reported vertices.
  *

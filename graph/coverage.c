@@ -1,7 +1,7 @@
 /*
  * coverage.c -- how a home covers the world: which countries its home pairs
  * reach, grouped by region, sub-region, tag, country or unit
- * (query.coverage, PROTOCOL.md section 5), plus the coverage tables that
+ * (query.coverage, docs/protocol.md, "Methods"), plus the coverage tables that
  * graph.stats, query.gaps, metrics.get and query.recommend reuse.
  *
  * Decisions where the protocol is silent (docs/queries.md):

@@ -1,5 +1,5 @@
 /*
- * gaps.c -- query.gaps (PROTOCOL.md section 5): where the home has no
+ * gaps.c -- query.gaps (docs/protocol.md, "Methods"): where the home has no
  * partnership yet. Countries with no home pair (ranked by what other
  * provinces of the home's country already achieved there), home units with
  * no home pair, and regions covered below the home's overall ratio.

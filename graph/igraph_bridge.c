@@ -44,8 +44,8 @@ static int stop_value(void) {
 }
 
 /* IGRAPH_ALLOW_INTERRUPTION() returns at once, leaving the interrupted
- * function's locals on the finally stack (STYLE.md section 2.1, finding
- * 1): free them here, while they still exist, or the caller's unwinding
+ * function's locals on the finally stack (igraph 0.10.2 does not pop
+ * them on IGRAPH_INTERRUPTED): free them here, while they still exist, or the caller's unwinding
  * frees stack addresses and crashes the process. */
 static igraph_error_t on_interrupt(void *data) {
     (void) data;

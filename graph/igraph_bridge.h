@@ -4,7 +4,7 @@
  *
  * igraph's default error handler aborts the process and its interruption
  * macro leaves the interrupted function's temporaries on the finally stack
- * (STYLE.md section 2.1), so a server must replace both before the first
+ * (it does not pop them on IGRAPH_INTERRUPTED), so a server must replace both before the first
  * igraph call. Debian's igraph is built with IGRAPH_THREAD_SAFE 0: the
  * handlers, the finally stack and the RNG are shared by the whole process,
  * so exactly one thread may call igraph (the service's query thread) and

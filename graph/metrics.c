@@ -1,5 +1,5 @@
 /*
- * metrics.c -- the body of metrics.get (PROTOCOL.md section 5): graph.stats,
+ * metrics.c -- the body of metrics.get (docs/protocol.md, "Methods"): graph.stats,
  * coverage by region and the home's timeline, computed in one call for the
  * service to cache. The "server" part and the if_epoch short-cut belong to
  * the service, which knows uptime, connections and latency; graph/ accepts

@@ -306,6 +306,33 @@ static void del_node(tn_model_t *m, const char *id) {
     tn_node_release(n);
 }
 
+/* A model holding the given records (each retained), for a hypothetical
+ * graph that must not touch the live one. The records come from a
+ * consistent model (a snapshot of one), so no invariant is re-checked. */
+tn_model_t *tn_model_from_records(const char *home, uint64_t epoch, tn_node_t *const *nodes,
+                                  size_t nn, tn_pair_t *const *pairs, size_t np) {
+    tn_model_t *m = tn_model_new(home);
+    if (m == NULL)
+        return NULL;
+    m->epoch = epoch;
+    if (reserve_nodes(m, nn) != 0 || reserve_pairs(m, np) != 0) {
+        tn_model_free(m);
+        return NULL;
+    }
+    for (size_t i = 0; i < nn; i++)
+        put_node(m, tn_node_retain(nodes[i]), NULL);
+    /* Adjacency first (the only allocation), then the pairs. */
+    for (size_t i = 0; i < np; i++) {
+        long ia = node_index(m, pairs[i]->a), ib = node_index(m, pairs[i]->b);
+        if (ia < 0 || ib < 0 || reserve_adj(&m->adj[ia], 1) != 0 || reserve_adj(&m->adj[ib], 1) != 0) {
+            tn_model_free(m);
+            return NULL;
+        }
+        put_pair(m, tn_pair_retain(pairs[i]));
+    }
+    return m;
+}
+
 /* ---- prepare ---- */
 
 /* A staging view for validation: staged records shadow the model's; in
@@ -405,7 +432,7 @@ static int check_node_refs(const stage_t *st, const tn_node_t *n, int batch, int
 }
 
 /* When an existing node changes kind, nodes and pairs that relied on the old
- * kind would break an invariant: refuse (PROTOCOL.md section 2, conflict). */
+ * kind would break an invariant: refuse (docs/protocol.md, "Errors", conflict). */
 static int check_kind_change(const stage_t *st, const tn_node_t *n, int batch, int64_t index,
                              tn_error_t *err) {
     const tn_model_t *m = st->m;
@@ -467,8 +494,8 @@ static tn_code_t opts_only(const tn_val_t *opts, const char *const *allowed, tn_
         for (size_t j = 0; allowed[j]; j++)
             ok |= strcmp(allowed[j], opts->u.m.kv[i].key) == 0;
         if (!ok)
-            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option: %.64s",
-                                opts->u.m.kv[i].key);
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option: %s",
+                                TN_CLIP(opts->u.m.kv[i].key, 64));
     }
     return TN_OK;
 }
@@ -707,20 +734,20 @@ static tn_code_t prepare_delete_node(const tn_model_t *m, const tn_val_t *opts, 
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "cascade: must be a boolean");
     const tn_node_t *n = tn_model_node(m, id->u.s.p);
     if (n == NULL)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node %.128s", id->u.s.p);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node %s", TN_CLIP(id->u.s.p, 128));
     tn_pair_t *const *ps;
     size_t deg = tn_model_node_pairs(m, n->id, &ps);
     if (deg > 0 && !(cascade && cascade->type == TN_V_BOOL && cascade->u.b))
         return tn_error_set(err, TN_ERR_CONFLICT,
-                            "node %.128s has %zu pairs; delete them first or pass cascade: true",
-                            n->id, deg);
+                            "node %s has %zu pairs; delete them first or pass cascade: true",
+                            TN_CLIP(n->id, 128), deg);
     for (size_t i = 0; i < m->nn; i++) {
         const tn_node_t *o = m->nodes[i];
         if ((o->parent && strcmp(o->parent, n->id) == 0)
             || (o->country && strcmp(o->country, n->id) == 0))
             return tn_error_set(err, TN_ERR_CONFLICT,
-                                "node %.128s is the parent or country of %.128s; change or delete that first",
-                                n->id, o->id);
+                                "node %s is the parent or country of %s; change or delete that first",
+                                TN_CLIP(n->id, 128), TN_CLIP(o->id, 128));
     }
     if ((c->del_id = strdup(n->id)) == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
@@ -739,7 +766,8 @@ static tn_code_t prepare_delete_pair(const tn_model_t *m, const tn_val_t *opts, 
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "a, b: both are required strings");
     const tn_pair_t *p = tn_model_pair(m, a, b);
     if (p == NULL)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no pair %.128s - %.128s", a, b);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no pair %s - %s", TN_CLIP(a, 128),
+                            TN_CLIP(b, 128));
     if ((c->del_key = strdup(p->key)) == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     c->pairs_removed = 1;
@@ -863,6 +891,11 @@ void tn_change_commit(tn_model_t *m, tn_change_t *c) {
             r->nodes = tmp.nodes; r->adj = tmp.adj; r->nn = tmp.nn; r->ncap = tmp.ncap;
             r->node_idx = tmp.node_idx; r->pairs = tmp.pairs; r->np = tmp.np; r->pcap = tmp.pcap;
             r->pair_idx = tmp.pair_idx;
+            /* The dataset's notes (official reference, verified counts,
+             * peers) describe what was loaded; a replace loads something
+             * else, and no import carries notes, so they go. graph.stats
+             * then reports computed figures only (docs/protocol.md). */
+            tn_val_free(&m->meta);
             break;
         }
         for (size_t i = 0; i < c->nn; i++) {

@@ -10,7 +10,7 @@
  * between: tn_change_prepare() validates a whole request against the model
  * and allocates everything the change needs, without touching the model;
  * tn_change_commit() then applies it without allocating, so it cannot fail
- * half-way. "An error never changes state" (PROTOCOL.md section 2) follows
+ * half-way. "An error never changes state" (docs/protocol.md, "Errors") follows
  * from prepare being the only step that can fail.
  */
 #ifndef TN_MODEL_H
@@ -42,6 +42,14 @@ typedef enum tn_change_kind {
  * The home need not exist yet. NULL on out-of-memory. */
 tn_model_t *tn_model_new(const char *home);
 void tn_model_free(tn_model_t *m);
+
+/* A new model that holds 'nodes' and 'pairs' (each retained; the arrays
+ * are the caller's) at 'epoch', for a graph that must not touch the live
+ * one (query.whatif). The records must form a consistent model, as a
+ * snapshot's do; nothing is re-checked. NULL on out-of-memory or on a pair
+ * whose end is not among the nodes. */
+tn_model_t *tn_model_from_records(const char *home, uint64_t epoch, tn_node_t *const *nodes,
+                                  size_t nn, tn_pair_t *const *pairs, size_t np);
 
 uint64_t tn_model_epoch(const tn_model_t *m);
 /* Set the epoch (recovery only: after loading a snapshot, the epoch it was

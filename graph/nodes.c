@@ -1,6 +1,6 @@
 /*
  * nodes.c -- the record queries over a snapshot: node.get, node.find,
- * node.neighbors and pair.list (PROTOCOL.md section 5).
+ * node.neighbors and pair.list (docs/protocol.md, "Methods").
  *
  * All four are fast (one pass over nodes or pairs, or one adjacency list)
  * and scan in snapshot order, so their output is sorted by id or by pair
@@ -34,7 +34,7 @@ tn_code_t tn_q_node_get(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_
         return rc;
     int64_t v = tn_snap_find(s, id);
     if (v < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s'", id);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s'", TN_CLIP(id, 128));
     if (node_with_degree(s, v, out) != 0
         || tn_map_add_int(out, "epoch", (int64_t) s->epoch) != 0)
         return tn_q_oom(out, err);
@@ -152,7 +152,7 @@ tn_code_t tn_q_node_neighbors(const tn_snap_t *s, const tn_val_t *opts, const tn
         return rc;
     int64_t v = tn_snap_find(s, id);
     if (v < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s'", id);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s'", TN_CLIP(id, 128));
     size_t deg = s->adj_off[v + 1] - s->adj_off[v], n = 0;
     nb_t *nb = malloc((deg ? deg : 1) * sizeof *nb);
     if (nb == NULL)
@@ -220,7 +220,8 @@ tn_code_t tn_q_pair_list(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "since_from is after since_to");
     int64_t uv = -1;
     if (unit != NULL && (uv = tn_snap_find(s, unit)) < 0)
-        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (unit)", unit);
+        return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (unit)",
+                            TN_CLIP(unit, 128));
 
     /* With a unit, walk its adjacency only (already in pair-key order). */
     size_t lo = 0, hi = s->npairs;

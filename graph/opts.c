@@ -36,10 +36,12 @@ tn_code_t tn_opts_check(const tn_val_t *opts, const char *const *allowed, tn_err
         for (size_t j = 0; allowed != NULL && allowed[j] != NULL && !ok; j++)
             ok = strcmp(allowed[j], key) == 0;
         if (!ok)
-            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%.64s'", key);
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%s'",
+                                TN_CLIP(key, 64));
         for (size_t j = 0; j < i; j++)
             if (strcmp(opts->u.m.kv[j].key, key) == 0)
-                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%.64s' given twice", key);
+                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%s' given twice",
+                                    TN_CLIP(key, 64));
     }
     return TN_OK;
 }
@@ -197,10 +199,10 @@ tn_code_t tn_opts_validate(const tn_val_t *opts, const tn_opt_spec_t *schema, tn
     for (size_t i = 0; opts != NULL && i < opts->u.m.n; i++) {
         const char *key = opts->u.m.kv[i].key;
         if (tn_opt_spec_find(schema, key) == NULL)
-            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%.64s'", key);
+            return tn_error_set(err, TN_ERR_INVALID_PARAMS, "unknown option '%s'", TN_CLIP(key, 64));
         for (size_t j = 0; j < i; j++)
             if (strcmp(opts->u.m.kv[j].key, key) == 0)
-                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%.64s' given twice", key);
+                return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option '%s' given twice", TN_CLIP(key, 64));
     }
     for (; schema != NULL && schema->name != NULL; schema++) {
         tn_code_t rc = check_one(opts, schema, err);

@@ -1,7 +1,7 @@
 /*
  * opts.h -- typed reading of a request's options map, with the protocol's
  * error for every misuse: unknown keys, wrong types, out-of-range values
- * (PROTOCOL.md section 5: "Unknown option keys are invalid_params").
+ * (docs/protocol.md, "Methods": "Unknown option keys are invalid_params").
  *
  * 'opts' is the params' options map, or NULL/nil when the request had [].
  * Getters leave *out untouched when the key is absent and not required,

@@ -7,6 +7,7 @@
  * option schema (server.methods reports it and the service validates
  * requests against it), flags and a one-line description.
  */
+#include "planning.h"
 #include "query_internal.h"
 
 #include <stdlib.h>
@@ -14,11 +15,14 @@
 
 /* Choices shared by schemas and parses. */
 const char *const tn_q_node_kind_names[] = { "country", "province", "city", NULL };
+const char *const tn_q_place_kind_names[] = { "province", "city", NULL };
 const char *const tn_q_metric_names[] = {
     "degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank", "constraint", NULL
 };
 const char *const tn_q_graph_names[] = { "partnerships", "full", NULL };
 const char *const tn_q_cov_by_names[] = { "region", "subregion", "tag", "country", "unit", NULL };
+const char *const tn_q_timeline_by_names[] = { "none", "region", "unit", NULL };
+const char *const tn_q_comm_algo_names[] = { "multilevel", "leiden", NULL };
 
 /* Option schemas, in the order each query reads them (so the first
  * complaint is the same whether the schema or the query finds it). */
@@ -55,10 +59,30 @@ static const tn_opt_spec_t o_gaps[] = {
     TN_OPT_SLOW, TN_OPT_END };
 static const tn_opt_spec_t o_recommend[] = {
     TN_OPT_STR("unit", TN_OF_REQUIRED, NULL), TN_OPT_INT("top", 0, 1, 1000, "10"),
-    TN_OPT_STR("country", 0, NULL), TN_OPT_STR("region", 0, NULL), TN_OPT_FILTER, TN_OPT_SLOW,
+    TN_OPT_STR("country", 0, NULL), TN_OPT_STR("region", 0, NULL), TN_OPT_STR("tag", 0, NULL),
+    TN_OPT_ENUM("kind", 0, tn_q_place_kind_names, NULL),
+    TN_OPT_BOOL("exclude_home", 0, "true for a unit of the home"), TN_OPT_FILTER, TN_OPT_SLOW,
     TN_OPT_END };
+static const tn_opt_spec_t o_plan[] = {
+    TN_OPT_STR("unit", 0, "the home"), TN_OPT_ANY("target", 0),
+    TN_OPT_INT("budget", 0, 1, 50, "5"), TN_OPT_FILTER, TN_OPT_SLOW, TN_OPT_END };
 static const tn_opt_spec_t o_metrics[] = {
     TN_OPT_INT("if_epoch", TN_OF_SERVICE, 0, INT64_MAX, NULL), TN_OPT_END };
+/* The planning queries (graph/planning.h). */
+static const tn_opt_spec_t o_timeline[] = {
+    TN_OPT_STR("unit", 0, NULL), TN_OPT_ENUM("by", 0, tn_q_timeline_by_names, "none"),
+    TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_overlap[] = {
+    TN_OPT_ARR("homes", TN_OF_REQUIRED), TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_communities[] = {
+    TN_OPT_ENUM("graph", 0, tn_q_graph_names, "partnerships"),
+    TN_OPT_ENUM("algorithm", 0, tn_q_comm_algo_names, "multilevel"),
+    TN_OPT_NUM("resolution", 0, 0.0, 1e6, "1.0"), TN_OPT_INT("seed", 0, 0, INT64_MAX, "1"),
+    TN_OPT_INT("top", 0, 1, 100000, "20"), TN_OPT_BOOL("members", 0, "false"),
+    TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };
+static const tn_opt_spec_t o_whatif[] = {
+    TN_OPT_ARR("nodes", 0), TN_OPT_ARR("add", 0), TN_OPT_ARR("remove", 0),
+    TN_OPT_ARR("queries", TN_OF_REQUIRED), TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };
 
 #define SLOW TN_QF_SLOW
 #define IGRAPH TN_QF_IGRAPH
@@ -79,9 +103,19 @@ static const tn_query_def_t queries[] = {
       "the home's coverage by region, subregion, tag, country or unit", NULL },
     { "query.gaps", tn_q_gaps, o_gaps, SLOW, "candidate countries the home has no pair in", NULL },
     { "query.recommend", tn_q_recommend, o_recommend, SLOW,
-      "partner countries suggested for one unit", NULL },
+      "new foreign partners for one unit, ranked and explained", NULL },
     { "metrics.get", tn_q_metrics, o_metrics, TN_QF_LIVE,
       "dashboard figures: stats, coverage, timeline and live server counters", NULL },
+    { "query.timeline", tn_q_timeline, o_timeline, SLOW, "a unit's pairs per year, by group", NULL },
+    { "query.overlap", tn_q_overlap, o_overlap, SLOW,
+      "where 2 to 8 homes compete and what each has alone", NULL },
+    { "query.communities", tn_q_communities, o_communities, IGRAPH | SLOW,
+      "communities of the partnership graph (Louvain or Leiden, seeded)", NULL },
+    { "query.whatif", tn_q_whatif, o_whatif, IGRAPH | SLOW,
+      "read queries before and after hypothetical changes (nothing committed)", NULL },
+    { "query.plan", tn_q_plan, o_plan, SLOW,
+      "which unit should seek a partner in which uncovered target country, and with whom",
+      NULL },
 };
 
 /* The query called 'name', or NULL. */
@@ -153,7 +187,8 @@ tn_code_t tn_q_home_init(const tn_snap_t *s, const char *home, tn_q_home_t *h, t
         h->id = home;
         h->idx = tn_snap_find(s, home);
         if (h->idx < 0)
-            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%.128s' (home)", home);
+            return tn_error_set(err, TN_ERR_NOT_FOUND, "no node '%s' (home)",
+                                TN_CLIP(home, 128));
         h->unit = malloc(s->nnodes ? s->nnodes : 1);
         if (h->unit == NULL)
             return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");

@@ -33,7 +33,7 @@ tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opt
  * invalid_params even if the service did not look at it. */
 tn_code_t tn_q_slow_opts(const tn_val_t *opts, tn_error_t *err);
 
-/* The home a query works for: PROTOCOL.md section 3. */
+/* The home a query works for: docs/protocol.md, "Data model". */
 typedef struct tn_q_home {
     const char *id;             /* the home id (may name no node) */
     int64_t idx;                /* its vertex, -1 when absent */
@@ -129,9 +129,12 @@ enum { TN_Q_COV_REGION = 0, TN_Q_COV_SUBREGION, TN_Q_COV_TAG, TN_Q_COV_COUNTRY, 
 
 /* Choices shared by the schemas of query.c and the queries' parses. */
 extern const char *const tn_q_node_kind_names[];
+extern const char *const tn_q_place_kind_names[];      /* "province", "city" */
 extern const char *const tn_q_metric_names[];
 extern const char *const tn_q_graph_names[];
 extern const char *const tn_q_cov_by_names[];
+extern const char *const tn_q_timeline_by_names[];   /* query.timeline "by" */
+extern const char *const tn_q_comm_algo_names[];     /* query.communities "algorithm" */
 
 /* query.centrality's degree needs no igraph (centrality.c). */
 int tn_q_centrality_needs_igraph(const tn_val_t *opts);
@@ -147,6 +150,7 @@ tn_code_t tn_q_centrality(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *
 tn_code_t tn_q_coverage(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_gaps(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_recommend(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
+tn_code_t tn_q_plan(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 tn_code_t tn_q_metrics(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 
 #endif

@@ -151,7 +151,7 @@ static int get_num(vctx_t *vc, const tn_val_t *v, const char *key, double lo, do
     return 0;
 }
 
-/* Refuse keys outside 'allowed' (PROTOCOL.md section 5: unknown fields are
+/* Refuse keys outside 'allowed' (docs/protocol.md, "Methods": unknown fields are
  * invalid_params). */
 static int check_keys(vctx_t *vc, const tn_val_t *v, const char *const *allowed) {
     for (size_t i = 0; i < v->u.m.n; i++) {
@@ -268,7 +268,7 @@ tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn
 
     if (!vc.failed && kind != NULL) {
         if (n->kind == TN_NODE_COUNTRY) {
-            /* PROTOCOL.md section 3: a country's id is its ISO alpha-2 code. */
+            /* docs/protocol.md, "Data model": a country's id is its ISO alpha-2 code. */
             if (!is_iso2(n->id))
                 fail(&vc, "id", "a country's id must be its ISO 3166-1 alpha-2 code (two capitals)");
             if (n->country)

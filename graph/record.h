@@ -1,5 +1,5 @@
 /*
- * record.h -- node and pair records (PROTOCOL.md section 3): their C form,
+ * record.h -- node and pair records (docs/protocol.md, "Data model"): their C form,
  * validation from a value tree, and conversion back to one.
  *
  * Records are immutable once built and reference-counted, so a snapshot of
@@ -69,7 +69,7 @@ typedef struct tn_pair {
     char *since;          /* the string form as given ("2019-04"); NULL when
                              given as an int year or absent */
     char *source;         /* NULL when absent */
-    tn_conf_t confidence; /* absent = high (PROTOCOL.md section 3) */
+    tn_conf_t confidence; /* absent = high (docs/protocol.md, "Data model") */
 } tn_pair_t;
 
 const char *tn_node_kind_name(tn_node_kind_t k);   /* "country" ... */

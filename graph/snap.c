@@ -288,7 +288,7 @@ int64_t tn_snap_find(const tn_snap_t *s, const char *id) {
     return v;
 }
 
-/* PROTOCOL.md section 5: kind, confidence and as_of (undated pairs stay). */
+/* docs/protocol.md, "Methods": kind, confidence and as_of (undated pairs stay). */
 int tn_filter_keep(const tn_filter_t *f, const tn_pair_t *p) {
     if (f == NULL)
         return 1;

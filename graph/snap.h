@@ -12,7 +12,7 @@
  *
  * Vertex order: nodes sorted by id (strcmp). Pair order: by key (see
  * record.h), i.e. by (min(a,b), max(a,b)). Both orders are the tie-breaks
- * PROTOCOL.md asks for, so queries that scan in order are deterministic.
+ * the protocol reference asks for (docs/protocol.md), so queries that scan in order are deterministic.
  */
 #ifndef TN_SNAP_H
 #define TN_SNAP_H
@@ -58,7 +58,7 @@ void tn_snap_release(tn_snap_t *s);
 /* Vertex index of node 'id', or -1. Needs a built snapshot. */
 int64_t tn_snap_find(const tn_snap_t *s, const char *id);
 
-/* Pair filters of PROTOCOL.md section 5: a filtered-out pair does not exist
+/* Pair filters of docs/protocol.md, "Methods": a filtered-out pair does not exist
  * for that call. */
 typedef struct tn_filter {
     int as_of;              /* 0 = no limit; else keep since_year <= as_of or unknown */

@@ -1,12 +1,14 @@
 /*
- * stats.c -- graph.stats (PROTOCOL.md section 5): node counts by kind, pair
+ * stats.c -- graph.stats (docs/protocol.md): node counts by kind, pair
  * counts by kind under the pair filters, and the home's figures.
  *
  * Node counts ignore the filters (filters remove pairs, not nodes). The
  * home's figures are computed exactly like query.coverage (coverage.c), so
  * the two can never disagree. When the dataset's notes (snap->meta) carry
- * "reference" and/or "note", they are copied into "home" so a client sees
- * at once that the verified figures fall short of the official totals.
+ * "reference", "note" and/or "peers", they are copied into "home" so a
+ * client sees at once that the verified figures fall short of the official
+ * totals, and which peer data is loaded beside them. A replace import drops
+ * the notes (model.c), so they never describe data that is gone.
  */
 #include "query_internal.h"
 
@@ -43,13 +45,13 @@ tn_code_t tn_q_stats_build(const tn_snap_t *s, const tn_filter_t *f, const tn_qc
     rc |= tn_map_add_int(&pairs, "sister", pk[TN_PAIR_SISTER]);
     rc |= tn_map_add_int(&pairs, "friendly", pk[TN_PAIR_FRIENDLY]);
     rc |= tn_map_add_take(out, "pairs", &pairs);
-    rc |= tn_val_set_map(&home, 6);
+    rc |= tn_val_set_map(&home, 7);
     rc |= tn_map_add_str(&home, "id", h.id);
     rc |= tn_map_add_int(&home, "units", (int64_t) h.nunits);
     rc |= tn_map_add_int(&home, "pairs", (int64_t) c.pairs);
     rc |= tn_map_add_int(&home, "countries", (int64_t) c.countries);
-    static const char *const notes[] = { "reference", "note" };
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const notes[] = { "reference", "note", "peers" };
+    for (size_t i = 0; i < 3; i++) {
         const tn_val_t *m = tn_map_get(&s->meta, notes[i]);
         tn_val_t copy = TN_VAL_NIL;
         if (m == NULL || m->type == TN_V_NIL)

@@ -57,6 +57,7 @@ struct tn_caller {
     int subscribed;               /* metrics.subscribe */
     /* Failed-auth pacing (m_auth.c). */
     int auth_failures;
+    int preauth_refused;          /* calls refused before auth (hung up after a few) */
     int auth_pending;             /* a failed auth's reply is being held back */
     uint32_t auth_msgid;
     uint64_t auth_t0;

@@ -50,10 +50,13 @@ struct tn_conn {
     struct event *msg_timer;      /* a partial message must complete in time */
     struct event *idle_timer;
     struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
+    struct event *close_timer;    /* closing: output not drained by then is dropped */
 };
 
 static void conn_close_now(tn_conn_t *c);
 static void close_after_flush(tn_conn_t *c);
+static size_t out_soft(const tn_conn_t *c);
+static size_t out_hard(const tn_conn_t *c);
 static void conn_send(tn_conn_t *c, const char *buf, size_t len);
 static void conn_pause(tn_conn_t *c);
 static void conn_resume(tn_conn_t *c);
@@ -86,18 +89,22 @@ static void arm_msg_timer(tn_conn_t *c) {
 }
 
 /* Idle connections are closed, except those waiting for their answers or
- * subscribed to events (dashboards are quiet by design). */
+ * subscribed to events (dashboards are quiet by design) and taking them.
+ * Idle means: no request from a client owed nothing, and no full drain of
+ * its replies, for idle_timeout_s. */
 static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_conn_t *c = arg;
     if (c->closing)
         return;
-    if (c->caller.jobs_in_flight > 0 || c->caller.subscribed) {
+    size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev));
+    if (c->caller.jobs_in_flight > 0 || (c->caller.subscribed && pending == 0)) {
         arm_idle(c);
         return;
     }
-    tn_log(TN_LOG_INFO, "closing %s: idle for %d s", c->caller.peer, c->srv->cfg.idle_timeout_s);
+    tn_log(TN_LOG_INFO, "closing %s: idle for %d s (%zu bytes of replies unread)", c->caller.peer,
+           c->srv->cfg.idle_timeout_s, pending);
     close_after_flush(c);
 }
 
@@ -167,7 +174,7 @@ static void op_result_encoded(tn_caller_t *caller, uint32_t msgid, const char *e
         return;
     /* The head and the body leave together, under the same output limits. */
     size_t pending = evbuffer_get_length(out);
-    if (pending + sizeof head + len > c->srv->cfg.out_hard) {
+    if (pending + sizeof head + len > out_hard(c)) {
         conn_send(c, NULL, sizeof head + len);       /* closes it */
         return;
     }
@@ -238,7 +245,7 @@ static const tn_caller_ops_t conn_ops = {
 void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     srv->stats.connections_total++;
     if (srv->nconns >= srv->cfg.max_connections) {
-        /* PROTOCOL.md section 2: busy when shedding connections. A best-effort
+        /* docs/protocol.md, "Errors": busy when shedding connections. A best-effort
          * error frame, then close: the client learns why. */
         tn_error_t err = TN_ERROR_INIT;
         char *buf = NULL;
@@ -322,9 +329,11 @@ static void conn_close_now(tn_conn_t *c) {
         event_free(c->caller.auth_timer);
     if (c->auth_deadline)
         event_free(c->auth_deadline);
+    if (c->close_timer)
+        event_free(c->close_timer);
     free(c->ibuf);
     c->bev = NULL;
-    c->msg_timer = c->idle_timer = c->caller.auth_timer = c->auth_deadline = NULL;
+    c->msg_timer = c->idle_timer = c->caller.auth_timer = c->auth_deadline = c->close_timer = NULL;
     c->ibuf = NULL;
     tn_caller_release(&c->caller);  /* may free c */
 }
@@ -351,13 +360,44 @@ static void schedule_close(tn_conn_t *c) {
         tn_caller_release(&c->caller);  /* it is closing; EOF or an error closes it */
 }
 
+/* A closing connection whose peer does not read would wait for its output
+ * to drain forever, holding memory and a slot: after close_linger_ms its
+ * replies are dropped and it is closed. */
+static void close_deadline_cb(evutil_socket_t fd, short what, void *arg) {
+    (void) fd;
+    (void) what;
+    tn_conn_t *c = arg;
+    tn_log(TN_LOG_INFO, "closing %s: %zu bytes of replies not read within %d ms; dropped",
+           c->caller.peer, evbuffer_get_length(bufferevent_get_output(c->bev)),
+           c->srv->cfg.close_linger_ms);
+    conn_close_now(c);              /* a timer callback: nobody up the stack holds c */
+}
+
 static void close_after_flush(tn_conn_t *c) {
     if (c->caller.closed)
         return;
     c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         conn_close_now(c);          /* last statement: c may be gone */
+        return;
+    }
+    int ms = c->srv->cfg.close_linger_ms;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    if (c->close_timer == NULL)
+        c->close_timer = evtimer_new(c->srv->base, close_deadline_cb, c);
+    if (c->close_timer == NULL || evtimer_add(c->close_timer, &tv) != 0)
+        schedule_close(c);          /* no timer: do not risk waiting forever */
+}
+
+/* Output limits: before auth they are tiny, so an anonymous peer cannot
+ * make us hold its unread replies. */
+static size_t out_soft(const tn_conn_t *c) {
+    return c->caller.role == TN_ROLE_NONE ? c->srv->cfg.preauth_out_soft : c->srv->cfg.out_soft;
+}
+
+static size_t out_hard(const tn_conn_t *c) {
+    return c->caller.role == TN_ROLE_NONE ? c->srv->cfg.preauth_out_hard : c->srv->cfg.out_hard;
 }
 
 /* Queue bytes for the client under the output limits. buf NULL: only
@@ -367,12 +407,12 @@ static void conn_send(tn_conn_t *c, const char *buf, size_t len) {
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t pending = evbuffer_get_length(out);
-    if (pending + len > c->srv->cfg.out_hard) {
+    if (pending + len > out_hard(c)) {
         /* A client that does not read its replies is disconnected, not
-         * buffered without bound (PROTOCOL.md section 6). The free happens
+         * buffered without bound (docs/protocol.md, "Limits"). The free happens
          * from the write callback's caller path via closing + drop. */
         tn_log(TN_LOG_WARN, "closing %s: %zu bytes of replies unread (limit %zu)", c->caller.peer,
-               pending + len, c->srv->cfg.out_hard);
+               pending + len, out_hard(c));
         c->closing = 1;
         bufferevent_disable(c->bev, EV_READ);
         evbuffer_drain(out, pending);
@@ -382,12 +422,12 @@ static void conn_send(tn_conn_t *c, const char *buf, size_t len) {
     if (buf == NULL)
         return;
     evbuffer_add(out, buf, len);
-    if (!c->reading_paused && pending + len > c->srv->cfg.out_soft) {
+    if (!c->reading_paused && pending + len > out_soft(c)) {
         /* Backpressure: read no more requests until the client catches up;
          * the write callback fires again once output falls below half. */
         c->reading_paused = 1;
         bufferevent_disable(c->bev, EV_READ);
-        bufferevent_setwatermark(c->bev, EV_WRITE, c->srv->cfg.out_soft / 2, 0);
+        bufferevent_setwatermark(c->bev, EV_WRITE, out_soft(c) / 2, 0);
     }
 }
 
@@ -397,7 +437,7 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
     tn_error_t err = TN_ERROR_INIT;
     tn_error_set(&err, code, "%s", msg);
     /* The msgid is unknown: 0 by convention (docs/protocol-notes.md). */
-    tn_call_t call = { &c->caller, 0, tn_now_ns(), &c->srv->stats };
+    tn_call_t call = { &c->caller, 0, tn_now_ns(), &c->srv->stats, NULL };
     tn_reply_error(&call, &err);
     tn_log(TN_LOG_INFO, "closing %s: %s", c->caller.peer, msg);
     close_after_flush(c);
@@ -415,8 +455,8 @@ static int process_buffer(tn_conn_t *c) {
             bufferevent_disable(c->bev, EV_READ);
             return 0;
         }
-        /* Before auth, frames are held to a few KiB (issue 4; Redis's
-         * CVE-2021-32675 fix): an anonymous peer cannot make us buffer much. */
+        /* Before auth, frames are held to a few KiB (as Redis does since
+         * CVE-2021-32675): an anonymous peer cannot make us buffer much. */
         const tn_frame_limits_t *lim = c->caller.role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
                                                                : &c->srv->cfg.limits;
         tn_frame_status_t st = tn_frame_scan(&c->frame, c->ibuf, c->ilen, lim);
@@ -451,7 +491,7 @@ static int process_buffer(tn_conn_t *c) {
             return -1;
         }
         if (rc != TN_OK) {
-            tn_call_t call = { &c->caller, is_request ? msgid : 0, t0, &c->srv->stats };
+            tn_call_t call = { &c->caller, is_request ? msgid : 0, t0, &c->srv->stats, NULL };
             tn_reply_error(&call, &err);
             tn_error_clear(&err);
             continue;
@@ -473,7 +513,11 @@ static int process_buffer(tn_conn_t *c) {
 static void conn_read_cb(struct bufferevent *bev, void *arg) {
     tn_conn_t *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    arm_idle(c);
+    /* Requests count as activity only from a client that has taken all
+     * its replies: one that never reads must not stay "busy" on requests
+     * it sent long ago. The write callback counts a full drain instead. */
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        arm_idle(c);
     while (!c->closing && !c->reading_paused && !c->caller.auth_pending && !c->throttled
            && evbuffer_get_length(in) > 0) {
         size_t avail = evbuffer_get_length(in);
@@ -504,7 +548,9 @@ static void conn_write_cb(struct bufferevent *bev, void *arg) {
             conn_close_now(c);      /* last statement: c may be gone */
         return;
     }
-    if (c->reading_paused && pending <= c->srv->cfg.out_soft / 2) {
+    if (pending == 0)
+        arm_idle(c);                /* it took every reply: it is alive */
+    if (c->reading_paused && pending <= out_soft(c) / 2) {
         c->reading_paused = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         bufferevent_enable(bev, EV_READ);

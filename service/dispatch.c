@@ -22,14 +22,16 @@
 #include "codec.h"
 #include "handlers.h"
 #include "imports.h"
+#include "http.h"
 #include "live.h"
 #include "log.h"
 #include "registry.h"
 #include "reply.h"
 #include "writes.h"
 
-static tn_call_t call_of(tn_server_t *srv, tn_caller_t *c, uint32_t msgid, uint64_t t0) {
-    tn_call_t call = { c, msgid, t0, &srv->stats };
+static tn_call_t call_of(tn_server_t *srv, tn_caller_t *c, uint32_t msgid, uint64_t t0,
+                         const char *method) {
+    tn_call_t call = { c, msgid, t0, &srv->stats, method };
     return call;
 }
 
@@ -64,6 +66,7 @@ static void epoch_changed(tn_server_t *srv, uint64_t epoch) {
         i++;
     }
     tn_val_free(&ev);
+    tn_http_epoch_changed(srv->http, epoch);
 }
 
 /* ---- queries ---- */
@@ -168,6 +171,10 @@ static void do_query(tn_server_t *srv, const tn_call_t *call, const tn_method_t 
     if (m->flags & TN_MF_CACHE) {
         key = tn_cache_key(m->name, m->opts, opts);
         const tn_cache_entry_t *hit = key ? tn_cache_get(&srv->cache, srv->epoch, key) : NULL;
+        if (hit != NULL)
+            srv->cache_hits++;
+        else
+            srv->cache_misses++;
         if (hit != NULL) {
             if (live)
                 reply_live(srv, call, &hit->result, hit->enc, hit->enc_len);
@@ -278,7 +285,7 @@ void tn_dispatch_job_done(tn_job_t *job, void *arg) {
     tn_server_t *srv = arg;
     live_remove(srv, job);
     tn_caller_t *c = job->caller;
-    tn_call_t call = call_of(srv, c, job->msgid, job->started_ns);
+    tn_call_t call = call_of(srv, c, job->msgid, job->started_ns, job->method);
     const tn_call_t *to = c != NULL && !c->closed ? &call : NULL;
     if (job->kind != TN_JOB_QUERY && job->committed) {
         int64_t epoch = 0;
@@ -321,20 +328,31 @@ static void handle_cancel(tn_server_t *srv, tn_caller_t *c, const tn_val_t *opts
         }
 }
 
+/* Before auth only server.ping and auth exist: say nothing about which
+ * other methods there are. A client that keeps calling them is not going
+ * to authenticate: after a few it is let go, so an anonymous flood costs
+ * neither log lines nor a connection slot. */
+#define PREAUTH_MAX_REFUSED 3
+static void refuse_before_auth(tn_caller_t *c, const tn_call_t *call, const char *method) {
+    tn_log(TN_LOG_INFO, "unauthorized: %s called %s before auth", c->peer, TN_CLIP(method, 64));
+    tn_reply_code(call, TN_ERR_UNAUTHORIZED, "%s", "authenticate first: auth {\"token\": ...}");
+    if (++c->preauth_refused >= PREAUTH_MAX_REFUSED && c->ops->hang_up) {
+        tn_log(TN_LOG_INFO, "closing %s: %d calls before auth", c->peer, c->preauth_refused);
+        c->ops->hang_up(c);
+    }
+}
+
 void tn_dispatch_call(tn_server_t *srv, tn_caller_t *c, uint32_t msgid, const char *method,
                       const tn_val_t *opts, uint64_t t0) {
-    tn_call_t call = call_of(srv, c, msgid, t0);
-    tn_error_t err = TN_ERROR_INIT;
     const tn_method_t *m = tn_registry_find(method);
+    tn_call_t call = call_of(srv, c, msgid, t0, m ? m->name : NULL);
+    tn_error_t err = TN_ERROR_INIT;
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != TN_ROLE_NONE)) {
-        /* Before auth only server.ping and auth exist: say nothing about
-         * which other methods there are. */
-        tn_log(TN_LOG_INFO, "unauthorized: %s called %.64s before auth", c->peer, method);
-        tn_reply_code(&call, TN_ERR_UNAUTHORIZED, "%s", "authenticate first: auth {\"token\": ...}");
+        refuse_before_auth(c, &call, method);
         return;
     }
     if (m == NULL) {
-        tn_reply_code(&call, TN_ERR_METHOD_NOT_FOUND, "no method %.64s", method);
+        tn_reply_code(&call, TN_ERR_METHOD_NOT_FOUND, "no method %s", TN_CLIP(method, 64));
         return;
     }
     if (m->role != TN_ROLE_NONE && c->role < m->role) {
@@ -391,7 +409,7 @@ void tn_dispatch_message(tn_server_t *srv, tn_caller_t *c, const tn_val_t *msgv,
          * msgid when it could be read (else 0). */
         int is_notify = msgv->type == TN_V_ARR && msgv->u.a.n > 0
                         && msgv->u.a.items[0].type == TN_V_INT && msgv->u.a.items[0].u.i == 2;
-        tn_call_t call = call_of(srv, c, msgid_ok ? msg.msgid : 0, t0);
+        tn_call_t call = call_of(srv, c, msgid_ok ? msg.msgid : 0, t0, NULL);
         if (!is_notify)
             tn_reply_error(&call, &err);
         tn_error_clear(&err);

@@ -293,6 +293,19 @@ int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job) {
     return found;
 }
 
+void tn_jobs_load(tn_jobs_t *jobs, int queue, size_t *waiting, size_t *running) {
+    queue_t *q = &jobs->q[queue];
+    size_t w = 0;
+    pthread_mutex_lock(&q->lock);
+    for (tn_job_t *j = q->head; j; j = j->next)
+        w++;
+    /* n counts waiting and running jobs; the writer takes its whole list
+     * at once, so its "running" is the group being committed. */
+    *waiting = w;
+    *running = q->n - w;
+    pthread_mutex_unlock(&q->lock);
+}
+
 void tn_jobs_stop(tn_jobs_t *jobs) {
     if (jobs == NULL)
         return;

@@ -100,6 +100,10 @@ int tn_jobs_submit(tn_jobs_t *jobs, tn_job_t *job);
  * done. */
 int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job);
 
+/* How many jobs of queue 'queue' wait and how many run (loop thread,
+ * for GET /metrics): a momentary reading under the queue's lock. */
+void tn_jobs_load(tn_jobs_t *jobs, int queue, size_t *waiting, size_t *running);
+
 /* Stop the workers (after the current jobs) and free what is left. */
 void tn_jobs_stop(tn_jobs_t *jobs);
 

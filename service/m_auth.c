@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "auth_pace.h"
 #include "handlers.h"
 #include "log.h"
 
@@ -18,7 +19,7 @@ static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
     tn_caller_t *c = arg;
     tn_server_t *srv = c->srv;
     tn_error_t err = TN_ERROR_INIT;
-    tn_call_t call = { c, c->auth_msgid, c->auth_t0, &srv->stats };
+    tn_call_t call = { c, c->auth_msgid, c->auth_t0, &srv->stats, "auth" };
     tn_error_set(&err, TN_ERR_UNAUTHORIZED, "invalid token");
     c->auth_pending = 0;
     tn_reply_error(&call, &err);
@@ -30,39 +31,6 @@ static void auth_reply_cb(evutil_socket_t fd, short what, void *arg) {
     }
     if (c->ops->resume)
         c->ops->resume(c);
-}
-
-/* When a failed auth from c's address may be answered: failures from one
- * address are answered one after another, each at least the connection's
- * delay after the previous one, so opening many connections does not
- * multiply the guesses an address can make. Returns the delay in ms. */
-static int penalty_ms(tn_server_t *srv, const tn_caller_t *c, int conn_delay_ms) {
-    char addr[64];
-    snprintf(addr, sizeof addr, "%s", c->peer);
-    char *colon = strrchr(addr, ':');
-    if (colon)
-        *colon = '\0';
-    uint64_t now = tn_now_ns();
-    auth_penalty_t *e = NULL;
-    for (size_t i = 0; i < srv->npenalty && e == NULL; i++)
-        if (strcmp(srv->penalty[i].addr, addr) == 0)
-            e = &srv->penalty[i];
-    if (e == NULL) {
-        if (srv->npenalty == TN_AUTH_PENALTY_MAX) {
-            /* Keep the entries still in force; the rest have served. */
-            size_t k = 0;
-            for (size_t i = 0; i < srv->npenalty; i++)
-                if (srv->penalty[i].next_ns > now)
-                    srv->penalty[k++] = srv->penalty[i];
-            srv->npenalty = k == TN_AUTH_PENALTY_MAX ? 0 : k;
-        }
-        e = &srv->penalty[srv->npenalty++];
-        snprintf(e->addr, sizeof e->addr, "%s", addr);
-        e->next_ns = now;
-    }
-    uint64_t at = (e->next_ns > now ? e->next_ns : now) + (uint64_t) conn_delay_ms * 1000000ULL;
-    e->next_ns = at;
-    return (int) ((at - now) / 1000000ULL);
 }
 
 void tn_m_auth(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
@@ -85,7 +53,7 @@ void tn_m_auth(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
          * failure, with reading paused: guessing costs time per attempt. */
         c->auth_failures++;
         tn_log(TN_LOG_WARN, "auth failed from %s (attempt %d)", c->peer, c->auth_failures);
-        int delay_ms = penalty_ms(srv, c, srv->cfg.auth_delay_ms << (c->auth_failures - 1));
+        int delay_ms = tn_auth_pace_ms(srv, c->peer, srv->cfg.auth_delay_ms << (c->auth_failures - 1));
         struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
         c->auth_pending = 1;
         c->auth_msgid = call->msgid;

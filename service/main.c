@@ -28,6 +28,7 @@ typedef struct opts {
     tn_config_t cfg;
     tn_store_opts_t sopts;
     int empty;
+    tn_dataset_t dataset;  /* what a new graph starts from (--dataset) */
     const char *data_dir;
     const char *tokens;
     int workers;                  /* igraph worker processes; -1: one per core */
@@ -73,7 +74,7 @@ static int parse_size(const char *s, size_t *out) {
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */
-static int parse_listen(const char *s, tn_config_t *cfg) {
+static int parse_hostport(const char *s, char *hostbuf, size_t hostlen, int *port_out) {
     const char *colon = strrchr(s, ':');
     if (colon == NULL)
         return -1;
@@ -83,17 +84,21 @@ static int parse_listen(const char *s, tn_config_t *cfg) {
         host = s + 1;
         hl -= 2;
     }
-    if (hl >= sizeof cfg->host)
+    if (hl >= hostlen)
         return -1;
     if (hl > 0) {
-        memcpy(cfg->host, host, hl);
-        cfg->host[hl] = '\0';
+        memcpy(hostbuf, host, hl);
+        hostbuf[hl] = '\0';
     }
     size_t port;
     if (parse_size(colon + 1, &port) != 0 || port > 65535)
         return -1;
-    cfg->port = (int) port;
+    *port_out = (int) port;
     return 0;
+}
+
+static int parse_listen(const char *s, tn_config_t *cfg) {
+    return parse_hostport(s, cfg->host, sizeof cfg->host, &cfg->port);
 }
 
 /* ---- generic setters: the row says which field ---- */
@@ -154,6 +159,20 @@ static flag_rc_t set_listen(const flag_t *f, opts_t *o, const char *v) {
     return FLAG_OK;
 }
 
+/* --http HOST:PORT or none. Given on the command line, a failed bind is
+ * an error; the default address only warns (the port may be taken). */
+static flag_rc_t set_http(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (strcmp(v, "none") == 0) {
+        o->cfg.http_port = -1;
+    } else if (parse_hostport(v, o->cfg.http_host, sizeof o->cfg.http_host, &o->cfg.http_port) != 0) {
+        fprintf(stderr, "twinnetd: --http wants HOST:PORT or none, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    o->cfg.http_required = 1;
+    return FLAG_OK;
+}
+
 static flag_rc_t set_fsync(const flag_t *f, opts_t *o, const char *v) {
     (void) f;
     if (tn_fsync_parse(v, &o->sopts.fsync) != 0) {
@@ -175,6 +194,15 @@ static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
     return FLAG_BAD;
 }
 
+static flag_rc_t set_dataset(const flag_t *f, opts_t *o, const char *v) {
+    (void) f;
+    if (tn_dataset_parse(v, &o->dataset) != 0) {
+        fprintf(stderr, "twinnetd: --dataset is hunan+china or hunan, got '%s'\n", v);
+        return FLAG_BAD;
+    }
+    return FLAG_OK;
+}
+
 /* ---- the table ---- */
 
 #define OFF(member) offsetof(opts_t, member)
@@ -190,16 +218,28 @@ static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
 static const flag_t flags[] = {
     CUSTOM("--listen", NULL, "HOST:PORT", set_listen,
            "listen address (default 127.0.0.1:7700; port 0 = any free)"),
+    CUSTOM("--http", NULL, "HOST:PORT", set_http,
+           "read-only HTTP port: dashboard, /metrics, /api, /events"
+           "\n(default 127.0.0.1:7701; none = off; same token rules)"),
+    STR("--http-port-file", "FILE", cfg.http_port_file,
+        "write the bound HTTP port to FILE once listening"),
     STR("--home", "ID", cfg.home, "the home node (default CN-430000, Hunan)"),
     STR("--data", "DIR", data_dir,
         "keep the graph in DIR (snapshot + journal); without it the"
         "\ngraph lives in memory only. A new DIR starts from the"
-        "\nbuilt-in dataset (or empty with --empty)"),
+        "\nbuilt-in dataset (--dataset), or empty with --empty"),
+    CUSTOM("--dataset", NULL, "NAME", set_dataset,
+           "built-in data to start from: hunan+china (default: Hunan's"
+           "\nverified pairs and the other Chinese provinces' pairs as"
+           "\npeer evidence) or hunan (Hunan's verified pairs alone)"),
     CUSTOM("--fsync", NULL, "POLICY", set_fsync,
            "always (default: fsync before each reply), everysec, no"),
     INT("--compact-bytes", sopts.compact_bytes, INT_U64, 1, SIZE_MAX, 0, NULL,
         "write a new snapshot when the journal passes N bytes (64 MiB)"),
     SWITCH("--empty", empty, "start with an empty graph instead of the built-in dataset"),
+    SWITCH("--accept-lost-changes", sopts.accept_lost,
+           "start although the audit trail records changes the journal"
+           "\nlost (docs/durability.md); new epochs go above them"),
     STR("--tokens", "FILE", tokens,
         "access tokens, one 'role name token' per line (mode 600);"
         "\nrequired to listen on a non-loopback address"),
@@ -214,11 +254,14 @@ static const flag_t flags[] = {
         "nesting of arrays/maps, default 16 (at most 32)"),
     INT("--max-queued", cfg.max_queued, INT_SIZE, 1, SIZE_MAX, 0, NULL,
         "queued jobs per worker before 'busy', default 1024"),
+    INT("--max-staged-records", cfg.max_staged_records, INT_SIZE, 1, SIZE_MAX, 0, NULL,
+        "records staged by all streamed imports together before"
+        "\nimport.chunk answers 'busy', default 20000000"),
     INT("--max-inflight", cfg.max_inflight, INT_SIZE, 1, ONE_TB, 0, NULL,
         "answers one client may be owed before the server stops"
         "\nreading it (pipelining backpressure), default 64"),
     INT("--output-soft", cfg.out_soft, INT_SIZE, 1, ONE_TB, 0, NULL,
-        "unsent reply bytes above which a client is not read, 4 MiB"),
+        "unsent reply bytes above which a client is not read, 256 KiB"),
     INT("--output-hard", cfg.out_hard, INT_SIZE, 1, ONE_TB, 0, NULL,
         "unsent reply bytes above which it is disconnected, 64 MiB"),
     { "--auth-timeout", NULL, "S", "with --tokens: seconds to authenticate, default 10",
@@ -298,7 +341,8 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
-    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, 1, tn_registry_change_kind }, .workers = -1 };
+    opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind, 0 },
+                 .dataset = TN_DATASET_DEFAULT, .workers = -1 };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)
@@ -324,6 +368,13 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: %s\n", aerr);
             return 2;
         }
+    } else if (cfg.http_port >= 0 && !is_loopback(cfg.http_host)) {
+        fprintf(stderr,
+                "twinnetd: refusing to serve HTTP on %s: without a token file the HTTP port, like "
+                "the RPC port, accepts loopback addresses only. Start with --tokens FILE, or "
+                "--http 127.0.0.1:PORT, or --http none.\n",
+                cfg.http_host);
+        return 2;
     } else if (!is_loopback(cfg.host)) {
         fprintf(stderr,
                 "twinnetd: refusing to listen on %s: without a token file the server accepts "
@@ -339,7 +390,7 @@ int main(int argc, char **argv) {
     tn_store_t *store = NULL;
     tn_error_t lerr = TN_ERROR_INIT;
     if (data_dir) {
-        sopts.seed_builtin = !empty;
+        sopts.seed_dataset = empty ? TN_DATASET_NONE : o.dataset;
         if (tn_store_open(data_dir, &sopts, cfg.home, &store, &model, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: cannot start from %s: %s\n", data_dir, lerr.message);
             tn_error_clear(&lerr);
@@ -351,7 +402,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "twinnetd: out of memory\n");
             goto fail;
         }
-        if (!empty && tn_dataset_load_builtin(model, &lerr) != TN_OK) {
+        if (!empty && tn_dataset_load(model, o.dataset, &lerr) != TN_OK) {
             fprintf(stderr, "twinnetd: the built-in dataset does not load: %s: %s\n",
                     tn_code_name(lerr.code), lerr.message);
             tn_error_clear(&lerr);

@@ -19,6 +19,7 @@ typedef struct tn_call {
     uint32_t msgid;
     uint64_t t0;
     tn_stats_t *stats;
+    const char *method;           /* its row in stats->by_method; NULL: "other" */
 } tn_call_t;
 
 uint64_t tn_now_ns(void);

@@ -4,8 +4,8 @@
  * One event loop thread owns every socket; the writer thread owns the live
  * model (writer.h); query
  * workers (jobs.c) own nothing but the job they run. Accept errors such as
- * EMFILE disable the listener for a moment instead of spinning (libevent
- * issue #71), and SIGPIPE is ignored so a peer that resets mid-reply
+ * EMFILE disable the listener for a moment instead of spinning (libevent's
+ * listener would otherwise retry at once, forever), and SIGPIPE is ignored so a peer that resets mid-reply
  * cannot kill the process.
  */
 #include <arpa/inet.h>
@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "http.h"
+#include "registry.h"
 #include "dispatch.h"
 #include "log.h"
 #include "server.h"
@@ -80,6 +82,7 @@ static void progress_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_dispatch_progress_tick(arg);
+    tn_log_flush();                 /* counts of rate-limited log lines */
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg) {
@@ -156,6 +159,21 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     srv->snap = tn_writer_snapshot(srv->writer);
     srv->epoch = srv->snap->epoch;
     tn_cache_init(&srv->cache, srv->epoch);
+    {
+        /* A figures row per method of the registry (GET /metrics). */
+        size_t n;
+        const tn_method_t *all = tn_registry_all(&n);
+        const char *names[128];
+        if (n > 128)
+            n = 128;
+        for (size_t i = 0; i < n; i++)
+            names[i] = all[i].name;
+        if (tn_mstats_init(&srv->mstats, names, n) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        srv->stats.by_method = &srv->mstats;
+    }
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     signal(SIGPIPE, SIG_IGN);
     /* Workers wake the loop with event_active(): that needs libevent's locks. */
@@ -183,6 +201,16 @@ tn_server_t *tn_server_new(const tn_config_t *cfg, tn_model_t *model, tn_store_t
     if (srv->progress_timer == NULL || event_add(srv->progress_timer, &every) != 0) {
         snprintf(err, errlen, "cannot start the progress timer");
         goto fail;
+    }
+    if (cfg->http_port >= 0) {
+        char herr[256];
+        srv->http = tn_http_start(srv, herr, sizeof herr);
+        if (srv->http == NULL && cfg->http_required) {
+            snprintf(err, errlen, "%s", herr);
+            goto fail;
+        }
+        if (srv->http == NULL)
+            tn_log(TN_LOG_WARN, "%s; serving without the HTTP port (--http HOST:PORT or none)", herr);
     }
     if (cfg->port_file) {
         FILE *f = fopen(cfg->port_file, "w");
@@ -224,6 +252,9 @@ void tn_server_free(tn_server_t *srv) {
     while (srv->nsubs > 0)
         tn_caller_release(srv->subs[--srv->nsubs]);
     free(srv->subs);
+    /* After the workers and subscriptions: they may hold HTTP callers. */
+    tn_http_free(srv->http);
+    srv->http = NULL;
     if (srv->listener)
         evconnlistener_free(srv->listener);
     if (srv->sigint)
@@ -239,5 +270,6 @@ void tn_server_free(tn_server_t *srv) {
     tn_writer_free(srv->writer);
     free(srv->obuf);
     free(srv->penalty);
+    tn_mstats_free(&srv->mstats);
     free(srv);
 }

@@ -14,6 +14,7 @@
 #include "caller.h"
 #include "config.h"
 #include "jobs.h"
+#include "mstats.h"
 #include "snap.h"
 #include "stats.h"
 #include "writer.h"
@@ -51,7 +52,12 @@ struct tn_server {
     tn_cache_t cache;             /* answers of the current epoch */
     auth_penalty_t *penalty;      /* TN_AUTH_PENALTY_MAX entries */
     size_t npenalty;
+    uint64_t auth_fail_next_ns;   /* the server-wide failed-auth budget's next slot */
+    size_t staged_records;        /* streamed-import records staged by all callers */
     tn_stats_t stats;
+    tn_mstats_t mstats;           /* answers by method and code (GET /metrics) */
+    uint64_t cache_hits, cache_misses;
+    struct tn_http *http;         /* the HTTP side port (http.h); NULL when off */
     struct timespec started;
     /* Reused encode buffer of the RPC transport (conn.c, loop thread only). */
     char *obuf;

@@ -19,6 +19,7 @@ typedef struct tn_stats {
     uint64_t rejected_connections;
     uint64_t buckets[TN_STATS_BUCKETS];
     uint64_t samples;
+    struct tn_mstats *by_method;  /* answers by method and code (mstats.h); may be NULL */
 } tn_stats_t;
 
 void tn_stats_record(tn_stats_t *st, uint64_t latency_us, int is_error);

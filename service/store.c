@@ -43,6 +43,8 @@ struct tn_store {
     time_t last_sync;           /* "everysec": second of the last tick */
     uint64_t asize;
     int dirty;                  /* appended since the last fsync */
+    uint64_t torn_at;           /* recovery: where a torn journal tail starts (UINT64_MAX: none) */
+    char torn_why[128];
     char *buf;                  /* encode buffer */
     size_t blen, bcap;
 };
@@ -100,6 +102,19 @@ static int all_zero(const uint8_t *p, size_t n) {
     return 1;
 }
 
+/* Does the record at buf[off..end) end in blocks that were never written?
+ * A crash during an append can leave the file longer than the data that
+ * landed, and the missing part reads as zeros from a sector boundary
+ * (512 bytes; file systems write whole blocks). A flipped bit leaves no
+ * such run, so a checksum failure without one is damage, not a tear. */
+static int unwritten_tail(const uint8_t *buf, size_t off, size_t end) {
+    size_t z = end;
+    while (z > off && buf[z - 1] == 0)
+        z--;
+    size_t sector = (z + 511) & ~(size_t) 511;
+    return sector < end;
+}
+
 uint64_t tn_store_scan(const uint8_t *buf, size_t len, tn_store_record_fn *fn, void *arg,
                        int *torn, uint64_t *bad_offset, char *why, size_t whylen) {
     size_t off = 0;
@@ -133,8 +148,11 @@ uint64_t tn_store_scan(const uint8_t *buf, size_t len, tn_store_record_fn *fn, v
             return off;
         }
         if (tn_crc32(h + HDR, plen) != get32(h + 8)) {
-            if (off + HDR + plen == len) {
-                *torn = 1;          /* the last record, half-written */
+            if (off + HDR + plen == len && unwritten_tail(buf, off + HDR, len)) {
+                *torn = 1;          /* the last record, its last blocks never written */
+                snprintf(why, whylen, "last record fails its checksum and ends in unwritten blocks");
+            } else if (off + HDR + plen == len) {
+                *bad_offset = off;  /* its length is intact: damage, not a tear */
                 snprintf(why, whylen, "last record fails its checksum");
             } else {
                 *bad_offset = off;
@@ -282,6 +300,7 @@ typedef struct load_ctx {
     int phase;                  /* snapshot: 0 expect header, 1 body, 2 after end */
     uint64_t epoch;             /* snapshot: its epoch */
     uint64_t replayed, skipped;
+    uint64_t max_epoch;         /* audit trail: the highest epoch seen */
     tn_store_kind_fn *change_kind;  /* journal: method name -> change */
 } load_ctx_t;
 
@@ -329,7 +348,7 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
             rc = 0;
         }
     } else {
-        tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%.32s'", type);
+        tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%s'", TN_CLIP(type, 32));
     }
     tn_val_free(&v);
     return rc;
@@ -349,7 +368,7 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
     if (!tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || method == NULL) {
         tn_error_set(lc->err, TN_ERR_PARSE, "journal record without epoch or method");
     } else if (lc->change_kind == NULL || lc->change_kind(method, &kind) != 0) {
-        tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %.64s", method);
+        tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %s", TN_CLIP(method, 64));
     } else if ((uint64_t) epoch <= tn_model_epoch(lc->m)) {
         lc->skipped++;              /* already in the snapshot */
         rc = 0;
@@ -366,8 +385,12 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
 
 /* Read DIR/name and feed its records to fn. A missing file is not an error
  * (*exists = 0). A torn tail is cut off when the file may have one
- * (torn_ok: the append-only files); anything else that stops the scan is
- * corruption, reported with the file and offset and left untouched. */
+ * (torn_ok: the append-only files) -- or, with torn_ok == TORN_REPORT, only
+ * noted in st->torn_at / torn_why for the caller to weigh against the audit
+ * trail first; anything else that stops the scan is corruption, reported
+ * with the file and offset and left untouched. */
+#define TORN_CUT 1
+#define TORN_REPORT 2
 static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_fn *fn, void *arg,
                               int torn_ok, uint64_t *end, int *exists, tn_error_t *err) {
     char *path = path_of(st->dir, name);
@@ -391,7 +414,10 @@ static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_
     char why[128];
     *end = tn_store_scan(buf, len, fn, arg, &torn, &bad, why, sizeof why);
     free(buf);
-    if (*end != len && torn && torn_ok) {
+    if (*end != len && torn && torn_ok == TORN_REPORT) {
+        st->torn_at = *end;
+        snprintf(st->torn_why, sizeof st->torn_why, "%s", why);
+    } else if (*end != len && torn && torn_ok) {
         tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the file to %llu bytes "
                "(that change was never acknowledged)", path, (unsigned long long) *end, why,
                (unsigned long long) *end);
@@ -419,7 +445,7 @@ static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_
 }
 
 static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_error_t *err) {
-    load_ctx_t lc = { m, err, 0, 0, 0, 0, NULL };
+    load_ctx_t lc = { m, err, 0, 0, 0, 0, 0, NULL };
     uint64_t end;
     /* A snapshot is renamed into place whole: it never has a torn tail. */
     tn_code_t rc = load_records(st, "snapshot.tns", snapshot_record, &lc, 0, &end, exists, err);
@@ -431,10 +457,109 @@ static tn_code_t load_snapshot(tn_store_t *st, tn_model_t *m, int *exists, tn_er
     return rc;
 }
 
+/* The highest epoch the audit trail records (0 without one). Only good
+ * records count; damage to the trail itself is refused when it is loaded. */
+static int audit_epoch_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
+    (void) off;
+    load_ctx_t *lc = arg;
+    tn_val_t v = TN_VAL_NIL;
+    tn_error_t e = TN_ERROR_INIT;
+    int64_t epoch;
+    if (decode_payload(p, len, &v, &e) == TN_OK && tn_val_as_int(tn_map_get(&v, "epoch"), &epoch)
+        && epoch > 0 && (uint64_t) epoch > lc->max_epoch)
+        lc->max_epoch = (uint64_t) epoch;
+    tn_val_free(&v);
+    tn_error_clear(&e);
+    return 0;
+}
+
+static uint64_t audit_max_epoch(tn_store_t *st) {
+    load_ctx_t lc = { NULL, NULL, 0, 0, 0, 0, 0, NULL };
+    char *path = path_of(st->dir, "audit.tna");
+    uint8_t *buf;
+    size_t len;
+    if (path != NULL && read_file(path, &buf, &len) == 0) {
+        int torn;
+        uint64_t bad;
+        char why[128];
+        tn_store_scan(buf, len, audit_epoch_record, &lc, &torn, &bad, why, sizeof why);
+        free(buf);
+    }
+    free(path);
+    return lc.max_epoch;
+}
+
+/* The journal must reach every epoch the audit trail has seen. A crash
+ * during an append tears the last journal record before its audit record
+ * is written, so a torn tail with the audit trail no further than the good
+ * records is a tear: it is cut. An audit trail that goes further means
+ * acknowledged changes are gone (damage over complete records, an emptied
+ * or deleted journal): refuse and change nothing -- unless the operator
+ * said --accept-lost-changes, then keep the old journal aside and go on
+ * numbering above every epoch ever handed out, so none is reused. */
+static tn_code_t check_evidence(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
+    uint64_t have = tn_model_epoch(m), seen = audit_max_epoch(st);
+    char *path = path_of(st->dir, "journal.tnj");
+    if (path == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    char where[192];
+    if (st->torn_at != UINT64_MAX)
+        snprintf(where, sizeof where, "damaged from offset %llu (%s)",
+                 (unsigned long long) st->torn_at, st->torn_why);
+    else
+        snprintf(where, sizeof where, "%s", "empty, missing or short");
+    tn_code_t rc = TN_OK;
+    if (seen > have && !st->opts.accept_lost) {
+        tn_log(TN_LOG_ERROR, "%s is %s: its good records end at epoch %llu, but the audit trail "
+               "(%s/audit.tna) records acknowledged changes up to epoch %llu, so %llu changes are "
+               "lost. Refusing to start; nothing was changed. Keep a copy of the directory; if the "
+               "changes cannot be recovered, start once with --accept-lost-changes "
+               "(docs/durability.md)", path, where, (unsigned long long) have, st->dir,
+               (unsigned long long) seen, (unsigned long long) (seen - have));
+        rc = tn_error_set(err, TN_ERR_PARSE,
+                          "journal.tnj %s; the audit trail has acknowledged changes up to epoch %llu, "
+                          "the journal up to %llu: refusing to start, nothing changed "
+                          "(docs/durability.md; --accept-lost-changes)", where,
+                          (unsigned long long) seen, (unsigned long long) have);
+    } else if (seen > have) {
+        char aside[64];
+        snprintf(aside, sizeof aside, "journal.lost-%llu-%llu", (unsigned long long) have,
+                 (unsigned long long) seen);
+        char *apath = path_of(st->dir, aside);
+        tn_log(TN_LOG_ERROR, "--accept-lost-changes: %s %s; the changes of epochs %llu to %llu "
+               "recorded in the audit trail are LOST; starting at epoch %llu so that no epoch is "
+               "handed out twice; the old journal is kept as %s", path, where,
+               (unsigned long long) have + 1, (unsigned long long) seen, (unsigned long long) seen,
+               apath ? apath : aside);
+        if (apath && rename(path, apath) != 0 && errno != ENOENT)
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot move %s aside: %s", path, strerror(errno));
+        free(apath);
+        if (rc == TN_OK) {
+            tn_model_set_epoch(m, seen);
+            rc = tn_store_compact(st, m, err);     /* the new numbering, durable now */
+        }
+    } else if (st->torn_at != UINT64_MAX) {
+        tn_log(TN_LOG_WARN, "%s: torn record at offset %llu (%s): cutting the file to %llu bytes "
+               "(that change was never acknowledged: the audit trail ends at epoch %llu)", path,
+               (unsigned long long) st->torn_at, st->torn_why, (unsigned long long) st->torn_at,
+               (unsigned long long) seen);
+        if (truncate(path, (off_t) st->torn_at) != 0)
+            rc = tn_error_set(err, TN_ERR_UNAVAILABLE, "cannot truncate %s: %s", path, strerror(errno));
+        else
+            st->jsize = st->torn_at;
+    }
+    free(path);
+    return rc;
+}
+
 static tn_code_t replay_journal(tn_store_t *st, tn_model_t *m, tn_error_t *err) {
-    load_ctx_t lc = { m, err, 0, 0, 0, 0, st->opts.change_kind };
+    load_ctx_t lc = { m, err, 0, 0, 0, 0, 0, st->opts.change_kind };
     int exists;
-    tn_code_t rc = load_records(st, "journal.tnj", journal_record, &lc, 1, &st->jsize, &exists, err);
+    st->torn_at = UINT64_MAX;
+    tn_code_t rc = load_records(st, "journal.tnj", journal_record, &lc, TORN_REPORT, &st->jsize,
+                                &exists, err);
+    if (rc == TN_OK)
+        rc = check_evidence(st, m, err);
     if (rc == TN_OK)
         tn_log(TN_LOG_INFO, "%s/journal.tnj: replayed %llu changes (skipped %llu already in the "
                "snapshot), epoch %llu", st->dir, (unsigned long long) lc.replayed,
@@ -506,12 +631,12 @@ tn_code_t tn_store_open(const char *dir, const tn_store_opts_t *opts, const char
     }
     if (!have_snapshot) {
         /* A new directory: seed it, and make the seed durable at once. */
-        if (opts->seed_builtin && (rc = tn_dataset_load_builtin(m, err)) != TN_OK)
+        if ((rc = tn_dataset_load(m, (tn_dataset_t) opts->seed_dataset, err)) != TN_OK)
             goto fail;
         if ((rc = tn_store_compact(st, m, err)) != TN_OK)
             goto fail;
-        tn_log(TN_LOG_INFO, "%s: new data directory (%s)", dir,
-               opts->seed_builtin ? "seeded with the built-in dataset" : "empty");
+        tn_log(TN_LOG_INFO, "%s: new data directory (dataset %s)", dir,
+               tn_dataset_name((tn_dataset_t) opts->seed_dataset));
     } else if ((rc = replay_journal(st, m, err)) != TN_OK) {
         goto fail;
     }

@@ -52,8 +52,9 @@ typedef int tn_store_kind_fn(const char *method, tn_change_kind_t *kind);
 typedef struct tn_store_opts {
     tn_fsync_policy_t fsync;
     uint64_t compact_bytes;  /* compact when the journal passes this; default 64 MiB */
-    int seed_builtin;        /* an empty directory starts from the built-in dataset */
+    int seed_dataset;        /* a tn_dataset_t: what an empty directory starts from */
     tn_store_kind_fn *change_kind;  /* required to replay a journal */
+    int accept_lost;         /* start although the audit trail shows lost changes */
 } tn_store_opts_t;
 
 /* Open (creating if needed) the directory and recover its graph into a new

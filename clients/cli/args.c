@@ -76,27 +76,33 @@ size_t tn_cli_split_flag(const char *arg, const char **value) {
     return eq ? (size_t) (eq - arg) : strlen(arg);
 }
 
-int tn_cli_is_help(const char *a) {
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+int tn_cli_is_help(int argc, char **argv, int i) {
+    return strcmp(argv[i], "--help") == 0 || (strcmp(argv[i], "-h") == 0 && i + 1 >= argc);
 }
 
 int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const tn_cli_cmd_t *c,
                        int is_call) {
     const char *a = argv[*i], *val;
     size_t n = tn_cli_split_flag(a, &val);
-    static const char *const with_value[] = { "--host", "--port", "--timeout" };
+    static const char *const with_value[] = { "--host", "--port", "--timeout", "--color" };
+    /* Short forms as in redis-cli: -h HOST, -p PORT (no "=" form). */
+    if (strcmp(a, "-h") == 0 || strcmp(a, "-p") == 0) {
+        n = strlen(with_value[a[1] == 'h' ? 0 : 1]);
+        a = with_value[a[1] == 'h' ? 0 : 1];
+        val = NULL;
+    }
     if (n == 6 && strncmp(a, "--json", n) == 0) {
         if (val)
             tn_cli_bad_args(c, is_call, "--json takes no value");
         g->json = 1;
         return 1;
     }
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
         if (strlen(with_value[k]) != n || strncmp(a, with_value[k], n) != 0)
             continue;
         if (val == NULL) {
             if (*i + 1 >= argc)
-                tn_cli_bad_args(c, is_call, "%s needs a value", with_value[k]);
+                tn_cli_bad_args(c, is_call, "%s needs a value", argv[*i]);
             val = argv[++*i];
         }
         long long p;
@@ -107,11 +113,19 @@ int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const
             if (!tn_cli_parse_ll(val, &p) || p < 1 || p > 65535)
                 tn_cli_bad_args(c, is_call, "--port must be a number in 1..65535, got \"%s\"", val);
             g->port = (int) p;
-        } else {
+        } else if (k == 2) {
             if (!tn_cli_parse_num(val, &secs) || secs <= 0 || secs > 86400)
                 tn_cli_bad_args(c, is_call, "--timeout must be a number of seconds, got \"%s\"", val);
             g->timeout_ms = (int) ceil(secs * 1000);
             g->timeout_set = 1;
+        } else {
+            int mode = strcmp(val, "auto") == 0     ? TN_COLOR_AUTO
+                       : strcmp(val, "always") == 0 ? TN_COLOR_ALWAYS
+                       : strcmp(val, "never") == 0  ? TN_COLOR_NEVER
+                                                    : -1;
+            if (mode < 0)
+                tn_cli_bad_args(c, is_call, "--color is auto, always or never, got \"%s\"", val);
+            tn_cli_set_color(mode);
         }
         return 1;
     }
@@ -126,7 +140,8 @@ void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t
     int rc = 0;
     switch (o->kind) {
     case TN_ARG_FLAG:
-        rc = tn_map_add_bool(opts, o->key, 1);
+    case TN_ARG_FLAG_OFF:
+        rc = tn_map_add_bool(opts, o->key, o->kind == TN_ARG_FLAG);
         break;
     case TN_ARG_INT:
         if (!tn_cli_parse_ll(val, &i))

@@ -31,6 +31,22 @@ typedef struct tn_cli_globals {
     int timeout_set;      /* --timeout given (import/export wait longer by default) */
 } tn_cli_globals_t;
 
+/* ---- colour (term.c) ---- */
+
+enum { TN_COLOR_AUTO = 0, TN_COLOR_ALWAYS, TN_COLOR_NEVER };
+
+typedef enum tn_cli_style { TN_STYLE_HEAD, TN_STYLE_LABEL, TN_STYLE_ERROR, TN_STYLE_DIM, TN_STYLE_RESET } tn_cli_style_t;
+
+/* --color: TN_COLOR_AUTO (the default), _ALWAYS or _NEVER. */
+void tn_cli_set_color(int mode);
+
+/* Whether output to f is coloured: on a terminal, NO_COLOR unset or empty
+ * and TERM not "dumb" (auto), or as --color says. */
+int tn_cli_color(FILE *f);
+
+/* The escape sequence of style s for f, or "" when f gets no colour. */
+const char *tn_cli_style(FILE *f, tn_cli_style_t s);
+
 /* ---- the query commands (query_cmds.c) ---- */
 
 typedef enum tn_cli_argkind {
@@ -38,6 +54,7 @@ typedef enum tn_cli_argkind {
     TN_ARG_INT,      /* integer */
     TN_ARG_NUM,      /* any number */
     TN_ARG_FLAG,     /* no value: true */
+    TN_ARG_FLAG_OFF, /* no value: false (turns off an option that defaults to true) */
     TN_ARG_YEAR      /* an integer year, or a date string such as "2001-05" */
 } tn_cli_argkind_t;
 
@@ -50,7 +67,7 @@ typedef struct tn_cli_opt {
     const char *help;
 } tn_cli_opt_t;
 
-/* Prints a successful result of one shape (PROTOCOL.md section 5). */
+/* Prints a successful result of one shape (docs/protocol.md, "Methods"). */
 typedef void (*tn_cli_printer_t)(const tn_val_t *res);
 
 /* A query command: one server method, its options and its printer. */
@@ -114,10 +131,12 @@ int tn_cli_parse_num(const char *s, double *out);
  * at the text after '=', or sets it NULL when there is no '='. */
 size_t tn_cli_split_flag(const char *arg, const char **value);
 
-/* "--help" or "-h". */
-int tn_cli_is_help(const char *a);
+/* Whether argv[i] asks for help: "--help", or "-h" as the last argument
+ * ("-h HOST" names the server, as in redis-cli). */
+int tn_cli_is_help(int argc, char **argv, int i);
 
-/* If argv[*i] is a global option (--host, --port, --json, --timeout),
+/* If argv[*i] is a global option (--host/-h, --port/-p, --json, --timeout,
+ * --color),
  * store it in *g, advance *i past its value and return 1; else return 0.
  * A bad value is a usage error reported with (c, is_call). */
 int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const tn_cli_cmd_t *c,
@@ -203,13 +222,34 @@ void tn_cli_print_kv(const tn_val_t *map);
 void tn_cli_print_methods(const tn_val_t *res);
 void tn_cli_print_stats(const tn_val_t *res);
 void tn_cli_print_metrics(const tn_val_t *res);
+/* A metrics.get result in a few lines: nodes, pairs, home, coverage by
+ * region on one line, server (for twinnet watch). */
+void tn_cli_print_metrics_brief(const tn_val_t *res);
 void tn_cli_print_centrality(const tn_val_t *res);
 void tn_cli_print_coverage(const tn_val_t *res);
 void tn_cli_print_gaps(const tn_val_t *res);
 void tn_cli_print_recommend(const tn_val_t *res);
+void tn_cli_print_plan(const tn_val_t *res);
+
+/* The options of `recommend` and `plan` (advice.c). */
+extern const tn_cli_opt_t tn_cli_recommend_opts[];
+extern const tn_cli_opt_t tn_cli_plan_opts[];
 void tn_cli_print_neighbors(const tn_val_t *res);
 void tn_cli_print_find(const tn_val_t *res);
 void tn_cli_print_pairs(const tn_val_t *res);
+
+/* Planning results (print_planning.c). */
+void tn_cli_print_timeline(const tn_val_t *res);
+void tn_cli_print_overlap(const tn_val_t *res);
+void tn_cli_print_communities(const tn_val_t *res);
+void tn_cli_print_whatif(const tn_val_t *res);
+
+/* ---- the planning commands (plan_cmds.c), from argv[i]; return the
+ * exit code ---- */
+int tn_cli_timeline(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_overlap(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_communities(int argc, char **argv, int i, tn_cli_globals_t *g);
+int tn_cli_whatif(int argc, char **argv, int i, tn_cli_globals_t *g);
 
 /* The columns of coverage grouped by region (also in metrics). */
 #define TN_CLI_NGROUP_COLS 6
@@ -235,6 +275,24 @@ void tn_cli_print_error(const tn_error_t *err);
  * (returns TN_EXIT_UNREACHABLE), else as tn_cli_print_error (returns
  * TN_EXIT_SERVER). */
 int tn_cli_report_call_error(tn_client_t *cl, const tn_error_t *err);
+
+/* tn_cli_request, showing the server's progress notifications for it as a
+ * bar on stderr when stderr is a terminal (else exactly tn_cli_request).
+ * Methods named "query.*" are asked for them with "progress": true; for
+ * others (import.chunk) the caller's import.begin asked. 'label' names
+ * the work ("centrality"). on_progress, if set, gets every (done, total)
+ * instead of the bar (total < 0: unknown). */
+tn_code_t tn_cli_request_progress(tn_client_t *cl, const char *method, const tn_val_t *opts, tn_val_t *res,
+                                  tn_error_t *err, const char *label,
+                                  void (*on_progress)(void *arg, int64_t done, int64_t total), void *arg);
+
+/* The error code whose wire name is 'name' ("not_found"); TN_ERR_INTERNAL
+ * for a name this client does not know. */
+tn_code_t tn_cli_code_by_name(const char *name);
+
+/* Draw "label [#####-----]  45%  450/1000" on stderr (a terminal), in place;
+ * done >= total ends the line. */
+void tn_cli_progress_bar(const char *label, int64_t done, int64_t total, const char *unit);
 
 /* A value as one line of JSON on stdout ("null" if it cannot be encoded). */
 void tn_cli_print_json(const tn_val_t *v);
@@ -265,5 +323,9 @@ tn_client_t *tn_cli_transfer_connect(const tn_cli_globals_t *g, int *code);
  * exit code. */
 int tn_cli_import(int argc, char **argv, int i, tn_cli_globals_t *g);
 int tn_cli_export(int argc, char **argv, int i, tn_cli_globals_t *g);
+
+/* `twinnet watch ...` (watch.c): a compact summary, refreshed after every
+ * change (metrics.subscribe events). */
+int tn_cli_watch(int argc, char **argv, int i, tn_cli_globals_t *g);
 
 #endif

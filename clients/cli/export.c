@@ -90,7 +90,7 @@ static tn_code_t export_nodes(tn_client_t *cl, tn_cli_exporter_t *ex, tn_error_t
     tn_val_free(&res);
     for (size_t i = 0; i < countries.u.a.n; i++)
         tn_cli_export_record(ex, &countries.u.a.items[i], 0);
-    /* Every province and city names its country (PROTOCOL.md section 3). */
+    /* Every province and city names its country (docs/protocol.md, "Data model"). */
     for (size_t i = 0; i < countries.u.a.n && rc == TN_OK; i++) {
         const char *cc = tn_val_str(tn_map_get(&countries.u.a.items[i], "id"));
         static const char *const kinds[] = { "province", "city" };

@@ -21,6 +21,7 @@ static void import_usage(FILE *out) {
     fprintf(out,
             "usage: twinnet import [--nodes FILE]... [--pairs FILE]... [--jsonl FILE]...\n"
             "                      [--mode upsert|replace] [--dry-run] [--chunk N] [--quiet]\n"
+            "       twinnet import --pairs-by-name FILE... [--dry-run] [--chunk N] [--quiet]\n"
             "\n"
             "Load nodes and pairs from CSV files (with a header; the columns of\n"
             "datasets/README.md) and JSON Lines files (one record per line: {\"node\": {...}},\n"
@@ -33,6 +34,11 @@ static void import_usage(FILE *out) {
             "  --nodes FILE           nodes CSV\n"
             "  --pairs FILE           pairs CSV\n"
             "  --jsonl FILE           JSON Lines with nodes and/or pairs\n"
+            "  --pairs-by-name FILE   a twinning list naming both ends by place name and\n"
+            "                         country (a_name, a_country_iso2, b_name, b_country_iso2,\n"
+            "                         established_year, source_dataset): ends are matched by\n"
+            "                         normalised name, missing cities are created, ambiguous\n"
+            "                         names are reported (docs/import-export.md)\n"
             "  --mode M               upsert (default: add or update) or replace (the graph\n"
             "                         becomes exactly the imported records)\n"
             "  --dry-run              check everything, including references, import nothing\n"
@@ -42,7 +48,7 @@ static void import_usage(FILE *out) {
 }
 
 /* The commit result: what was (or, in a dry run, would be) changed. */
-static void print_summary(const tn_val_t *res, int dry_run, size_t nn, size_t np) {
+void tn_cli_import_print_summary(const tn_val_t *res, int dry_run, size_t nn, size_t np) {
     if (dry_run)
         printf("dry run: %zu nodes and %zu pairs are valid; nothing was imported. It would give:\n", nn, np);
     else
@@ -60,7 +66,7 @@ int tn_cli_import(int argc, char **argv, int i, tn_cli_globals_t *g) {
     tn_cli_xopt_t o[] = {
         { "--nodes", 1, 1, { 0 }, 0 }, { "--pairs", 1, 1, { 0 }, 0 }, { "--jsonl", 1, 1, { 0 }, 0 },
         { "--mode", 1, 0, { 0 }, 0 },  { "--dry-run", 0, 0, { 0 }, 0 }, { "--chunk", 1, 0, { 0 }, 0 },
-        { "--quiet", 0, 0, { 0 }, 0 },
+        { "--quiet", 0, 0, { 0 }, 0 },  { "--pairs-by-name", 1, 1, { 0 }, 0 },
     };
     tn_cli_xparse(argc, argv, i, g, o, sizeof o / sizeof o[0], import_usage, "import");
     long long chunk = IMPORT_DEFAULT_CHUNK;
@@ -72,6 +78,15 @@ int tn_cli_import(int argc, char **argv, int i, tn_cli_globals_t *g) {
     int dry_run = o[4].n > 0, quiet = o[6].n > 0;
     tn_cli_import_set_t S;
     tn_cli_import_init(&S);
+    if (o[7].n) {
+        if (o[0].n || o[1].n || o[2].n || mode)
+            tn_cli_xbad(import_usage, "--pairs-by-name goes alone: not with --nodes, --pairs, --jsonl or --mode");
+        for (int j = 0; j < o[7].n; j++)
+            S.files[S.nfiles++] = o[7].vals[j];
+        int rc = tn_cli_import_byname(&S, dry_run, (size_t) chunk, quiet, g);
+        tn_cli_import_destroy(&S);
+        return rc;
+    }
     int kinds[TN_CLI_MAX_FILES];
     for (int k = 0; k < 3; k++)
         for (int j = 0; j < o[k].n; j++) {
@@ -143,7 +158,7 @@ int tn_cli_import(int argc, char **argv, int i, tn_cli_globals_t *g) {
     if (g->json)
         tn_cli_print_json(&res);
     else
-        print_summary(&res, dry_run, nn, np);
+        tn_cli_import_print_summary(&res, dry_run, nn, np);
     tn_val_free(&res);
 out:
     tn_cli_import_destroy(&S);

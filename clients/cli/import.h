@@ -7,6 +7,7 @@
  * import_check.c local record checks: fields and duplicates
  * import_send.c  the streamed upload (import.begin/chunk/commit), progress
  * import_set.c   the records read and the problems found, and their report
+ * import_byname.c  --pairs-by-name: twinning lists that name places, not ids
  *
  * Every problem is reported as "file:line: field: reason", server details
  * included: a detail's index is the position of the record among those
@@ -91,5 +92,15 @@ void tn_cli_import_check(tn_cli_import_set_t *S, char *nok, char *pok, tn_hmap_t
 tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const char *nok, const char *pok,
                                const char *mode, int dry_run, size_t chunk, int quiet, size_t *sent_n,
                                size_t *sent_p, tn_val_t *result, tn_error_t *err);
+
+/* The commit result as a table: what was (or, in a dry run, would be)
+ * changed by nn nodes and np pairs. */
+void tn_cli_import_print_summary(const tn_val_t *res, int dry_run, size_t nn, size_t np);
+
+/* `twinnet import --pairs-by-name` of the files in S (docs/import-export.md):
+ * match or make every end, then stream the new nodes and pairs (upsert);
+ * nothing is changed when any row is bad, or with dry_run. Returns the
+ * exit code. */
+int tn_cli_import_byname(tn_cli_import_set_t *S, int dry_run, size_t chunk, int quiet, tn_cli_globals_t *g);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * import_send.c -- the upload of `twinnet import`: the checked records go
  * to the server as one streamed import (import.begin, import.chunk...,
- * import.commit), with progress on stderr. The commit is atomic, so the
+ * import.commit), with progress on stderr: on a terminal a bar fed by the
+ * server's progress notifications (import.begin asks for them), otherwise
+ * a plain line per tenth. The commit is atomic, so the
  * server's reference checks either pass and the whole import is applied,
  * or fail and nothing is.
  */
@@ -21,15 +23,7 @@ static void progress_show(progress_t *pg, size_t done) {
     if (pg->total == 0)
         return;
     if (pg->tty) {
-        int width = 30, fill = (int) ((double) done / (double) pg->total * width);
-        fprintf(stderr, "\r%s [", pg->what);
-        for (int i = 0; i < width; i++)
-            fputc(i < fill ? '#' : '-', stderr);
-        fprintf(stderr, "] %3d%% %zu/%zu records", (int) (100.0 * (double) done / (double) pg->total), done,
-                pg->total);
-        if (done >= pg->total)
-            fputc('\n', stderr);
-        fflush(stderr);
+        tn_cli_progress_bar(pg->what, (int64_t) done, (int64_t) pg->total, "records");
         return;
     }
     size_t tenth = (size_t) (10.0 * (double) done / (double) pg->total);
@@ -39,6 +33,12 @@ static void progress_show(progress_t *pg, size_t done) {
                     (int) (100.0 * (double) done / (double) pg->total));
         pg->last_tenth = done >= pg->total ? 10 : tenth;
     }
+}
+
+/* A progress notification of import.chunk: records staged so far. */
+static void on_progress(void *arg, int64_t done, int64_t total) {
+    (void) total;
+    progress_show(arg, done > 0 ? (size_t) done : 0);
 }
 
 tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const char *nok, const char *pok,
@@ -53,11 +53,14 @@ tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const ch
             sent_p[kp++] = i;
     total = kn + kp;
     tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
-    int rc = tn_val_set_map(&opts, 4) | tn_map_add_int(&opts, "total", (int64_t) total)
+    int rc = tn_val_set_map(&opts, 5) | tn_map_add_int(&opts, "total", (int64_t) total)
              | tn_map_add_bool(&opts, "dry_run", dry_run);
     if (mode)
         rc |= tn_map_add_str(&opts, "mode", mode);
     if (rc != 0)
+        tn_cli_die_oom();
+    int tty = isatty(2) && !quiet;
+    if (tty && tn_map_add_bool(&opts, "progress", 1) != 0)
         tn_cli_die_oom();
     tn_code_t code = tn_cli_request(cl, "import.begin", &opts, &res, err);
     tn_val_free(&opts);
@@ -66,7 +69,7 @@ tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const ch
     char token[80];
     const char *import_id = tn_val_str(tn_map_get(&res, "import"));
     snprintf(token, sizeof token, "%s", import_id ? import_id : "");
-    progress_t pg = { isatty(2) && !quiet, total, 0, dry_run ? "checking" : "sending" };
+    progress_t pg = { tty, total, 0, dry_run ? "checking" : "sending" };
     size_t done = 0;
     while (done < total) {
         /* The chunk's arrays borrow the records (shallow copies) and give
@@ -94,7 +97,8 @@ tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const ch
             tn_cli_die_oom();
         if (slots[1])
             *slots[1] = arr[1];
-        code = tn_cli_request(cl, "import.chunk", &opts, &res, err);
+        code = pg.tty ? tn_cli_request_progress(cl, "import.chunk", &opts, &res, err, pg.what, on_progress, &pg)
+                      : tn_cli_request(cl, "import.chunk", &opts, &res, err);
         for (int k = 0; k < 2; k++) {
             const tn_val_t *a = tn_map_get(&opts, k ? "pairs" : "nodes");
             if (a)
@@ -108,7 +112,7 @@ tn_code_t tn_cli_import_stream(tn_client_t *cl, tn_cli_import_set_t *S, const ch
             return code;
         }
         done = end;
-        if (!quiet)
+        if (!quiet && !pg.tty)
             progress_show(&pg, done);
     }
     if (!quiet && !pg.tty && total > 0)

@@ -5,7 +5,7 @@
  * Each query subcommand maps to one server method: its arguments become the
  * options map (flag --as-of becomes key "as_of"), the result is printed
  * either as JSON (--json) or by a printer made for that result's shape
- * (PROTOCOL.md section 5), as aligned tables whose widths count terminal
+ * (docs/protocol.md, "Methods"), as aligned tables whose widths count terminal
  * columns, not bytes, so Chinese names line up.
  *
  * The CLI checks only what it must to build a request (a number is a
@@ -23,7 +23,11 @@
  *   sbuf.c, cell.c    growable strings; result values as cell text
  *   table.c           aligned, CJK-aware tables and "label  value" lines
  *   print_*.c         one printer per result shape
+ *   plan_cmds.c       timeline, overlap, communities, whatif (their own arguments)
  *   transfer.c        what import and export share: parsing, connecting
+ *   term.c            colour on a terminal, none when piped or NO_COLOR
+ *   progress.c        calls that show the server's progress notifications
+ *   watch.c           twinnet watch
  *   import*.c         twinnet import (import.h)
  *   export*.c         twinnet export (export.h)
  */
@@ -38,24 +42,30 @@ static const struct command {
     const char *summary;
     int (*run)(int argc, char **argv, int i, tn_cli_globals_t *g);   /* from argv[i] */
 } commands[] = {
+    { "timeline", "a unit's partnerships per year (default unit: the home)", tn_cli_timeline },
+    { "overlap", "where 2 to 8 provinces or cities compete, and what each has alone", tn_cli_overlap },
+    { "communities", "densely tied groups of partners (Louvain or Leiden)", tn_cli_communities },
+    { "whatif", "compare queries before/after hypothetical pairs (nothing saved)", tn_cli_whatif },
     { "import", "load nodes and pairs from CSV or JSON Lines files", tn_cli_import },
     { "export", "write the whole graph as CSV, JSON Lines or GraphML", tn_cli_export },
     { "call", "call any METHOD with a JSON options object", tn_cli_call },
+    { "watch", "a compact summary, refreshed after every change", tn_cli_watch },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 void tn_cli_usage(FILE *out) {
     fprintf(out,
-            "usage: twinnet [--host H] [--port P] [--json] [--timeout S] COMMAND [ARGS]\n"
+            "usage: twinnet [-h HOST] [-p PORT] [--json] [--timeout S] [--color WHEN] COMMAND [ARGS]\n"
             "\n"
             "Query a twinnetd server (Hunan's sister-city graph).\n"
             "\n"
             "global options:\n"
-            "  --host H      server address (default 127.0.0.1)\n"
-            "  --port P      server port (default 7700)\n"
+            "  -h, --host H  server address (default 127.0.0.1)\n"
+            "  -p, --port P  server port (default 7700)\n"
             "  --json        print the raw result as JSON\n"
             "  --timeout S   seconds to wait for the server (default 30)\n"
-            "  --help        this text; `twinnet COMMAND --help` describes a command\n"
+            "  --color WHEN  auto (default: on a terminal, unless NO_COLOR is set), always, never\n"
+            "  --help        this text (so is -h alone); `twinnet COMMAND --help` describes a command\n"
             "\n"
             "commands:\n");
     tn_cli_list_commands(out);
@@ -63,7 +73,8 @@ void tn_cli_usage(FILE *out) {
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
-            "environment: TWINNET_TOKEN, if set, is sent with `auth` before the command.\n"
+            "environment: TWINNET_TOKEN, if set, is sent with `auth` before the command;\n"
+            "NO_COLOR, if set and not empty, turns colour off.\n"
             "exit codes: 0 ok, 1 server error, 2 bad arguments, 3 server unreachable.\n");
 }
 
@@ -72,7 +83,7 @@ int main(int argc, char **argv) {
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (tn_cli_is_help(a)) {
+        if (tn_cli_is_help(argc, argv, i)) {
             tn_cli_usage(stdout);
             return 0;
         }

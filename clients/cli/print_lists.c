@@ -1,7 +1,7 @@
 /*
  * print_lists.c -- printers for the plain listings, one table each:
- * server.methods, node.neighbors, node.find and pair.list (PROTOCOL.md
- * section 5). Single maps (server.ping, server.info, node.get) are printed
+ * server.methods, node.neighbors, node.find and pair.list
+ * (docs/protocol.md, "Methods"). Single maps (server.ping, server.info, node.get) are printed
  * as they come by tn_cli_print_kv.
  */
 #include <stdio.h>

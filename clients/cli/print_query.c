@@ -1,6 +1,7 @@
 /*
  * print_query.c -- printers for the analysis queries: query.centrality,
- * query.coverage, query.gaps and query.recommend (PROTOCOL.md section 5).
+ * query.coverage and query.gaps (docs/protocol.md, "Methods"); query.recommend
+ * and query.plan are in advice.c.
  * Each prints a heading line, then its rows as tables.
  */
 #include <stdio.h>
@@ -76,16 +77,4 @@ void tn_cli_print_gaps(const tn_val_t *res) {
     tn_cli_print_table(i, idle, 2);
     printf("\nUnder-covered regions (%zu)\n", r ? r->u.a.n : 0);
     tn_cli_print_table(r, under, 3);
-}
-
-void tn_cli_print_recommend(const tn_val_t *res) {
-    static const tn_cli_col_t cols[] = {
-        { "#", "", 1, TN_CELL_AUTO }, { "id", "id", 0, TN_CELL_AUTO }, { "name", "name", 0, TN_CELL_AUTO },
-        { "country", "country", 0, TN_CELL_AUTO }, { "score", "score", 1, TN_CELL_SCORE },
-        { "reasons", "reasons", 0, TN_CELL_AUTO },
-    };
-    char *u = tn_cli_field(res, "unit", TN_CELL_AUTO), *e = tn_cli_field(res, "epoch", TN_CELL_AUTO);
-    printf("Suggested partners for %s (epoch %s)\n", u ? u : "?", e ? e : "?");
-    free(u), free(e);
-    tn_cli_print_table(tn_cli_items(res, "items"), cols, 6);
 }

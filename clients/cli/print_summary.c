@@ -1,15 +1,16 @@
 /*
  * print_summary.c -- printers for the summary results: graph.stats and the
- * metrics.get dashboard snapshot, which repeats the stats summary (PROTOCOL.md
- * section 5). Absent figures show as "?".
+ * metrics.get dashboard snapshot, which repeats the stats summary
+ * (docs/protocol.md). Absent figures show as "?".
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
 /* Fill 'l' with the summary lines of a graph.stats result; returns count
- * (at most 6). */
+ * (at most 7). */
 static size_t stats_lines(const tn_val_t *res, tn_cli_line_t *l) {
     size_t n = 0;
     char *s;
@@ -49,12 +50,70 @@ static size_t stats_lines(const tn_val_t *res, tn_cli_line_t *l) {
         l[n].label = "note";
         l[n++].text = s;
     }
+    /* Peer data loaded beside the home's own pairs (not counted in home). */
+    if (tn_cli_get(res, "home.peers")) {
+        char *d = tn_cli_field(res, "home.peers.dataset", TN_CELL_AUTO),
+             *p = tn_cli_field(res, "home.peers.pairs", TN_CELL_AUTO),
+             *c = tn_cli_field(res, "home.peers.confidence", TN_CELL_AUTO);
+        l[n].label = "peers";
+        l[n++].text = tn_cli_fmt("%s: %s pairs of other provinces (%s confidence), not counted in home",
+                                 d ? d : "?", p ? p : "?", c ? c : "?");
+        free(d), free(p), free(c);
+    }
     return n;
 }
 
 void tn_cli_print_stats(const tn_val_t *res) {
     tn_cli_line_t l[8] = { { NULL, NULL } };
     tn_cli_print_lines(l, stats_lines(res, l));
+}
+
+/* "Africa 9/54, Americas 4/35, ..." from coverage items, or NULL. */
+static char *coverage_brief(const tn_val_t *res) {
+    const tn_val_t *cov = tn_cli_items(res, "coverage.items");
+    if (cov == NULL)
+        return NULL;
+    tn_cli_sbuf_t b = { NULL, 0, 0 };
+    char *cv = tn_cli_field(res, "coverage.total.covered", TN_CELL_AUTO),
+         *tc = tn_cli_field(res, "coverage.total.countries", TN_CELL_AUTO);
+    tn_cli_sb_printf(&b, "%s of %s countries", cv ? cv : "?", tc ? tc : "?");
+    free(cv), free(tc);
+    for (size_t i = 0; i < cov->u.a.n; i++) {
+        char *g = tn_cli_field(&cov->u.a.items[i], "group", TN_CELL_AUTO),
+             *c = tn_cli_field(&cov->u.a.items[i], "covered", TN_CELL_AUTO),
+             *n = tn_cli_field(&cov->u.a.items[i], "countries", TN_CELL_AUTO);
+        tn_cli_sb_printf(&b, "%s", i ? ", " : ": ");
+        tn_cli_sb_text(&b, g ? g : "?", g ? strlen(g) : 1);
+        tn_cli_sb_printf(&b, " %s/%s", c ? c : "?", n ? n : "?");
+        free(g), free(c), free(n);
+    }
+    return b.p;
+}
+
+void tn_cli_print_metrics_brief(const tn_val_t *res) {
+    tn_cli_line_t l[16] = { { NULL, NULL } };
+    const tn_val_t *graph = tn_cli_get(res, "graph");
+    size_t n = graph ? stats_lines(graph, l) : 0;
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {          /* epoch and the dataset's notes are said elsewhere */
+        if (strcmp(l[j].label, "epoch") == 0 || strcmp(l[j].label, "note") == 0 || strcmp(l[j].label, "reference") == 0)
+            free(l[j].text);
+        else
+            l[k++] = l[j];
+    }
+    l[k].label = "coverage";
+    l[k++].text = coverage_brief(res);
+    char *cn = tn_cli_field(res, "server.connections", TN_CELL_AUTO),
+         *rq = tn_cli_field(res, "server.requests_total", TN_CELL_AUTO),
+         *p50 = tn_cli_field(res, "server.latency_us.p50", TN_CELL_AUTO),
+         *p99 = tn_cli_field(res, "server.latency_us.p99", TN_CELL_AUTO);
+    if (cn) {
+        l[k].label = "server";
+        l[k++].text = tn_cli_fmt("%s connections, %s requests, latency p50 %s us, p99 %s us", cn, rq ? rq : "?",
+                                 p50 ? p50 : "?", p99 ? p99 : "?");
+    }
+    free(cn), free(rq), free(p50), free(p99);
+    tn_cli_print_lines(l, k);
 }
 
 void tn_cli_print_metrics(const tn_val_t *res) {

@@ -64,14 +64,6 @@ static const tn_cli_opt_t gaps_opts[] = {
     OPT_END,
 };
 
-static const tn_cli_opt_t recommend_opts[] = {
-    { "--top", "top", TN_ARG_INT, "N", "show the N best (default 10)" },
-    { "--country", "country", TN_ARG_STR, "CC", "only candidates in this country" },
-    { "--region", "region", TN_ARG_STR, "R", "only candidates in this region" },
-    PAIR_FILTERS,
-    OPT_END,
-};
-
 static const tn_cli_opt_t neighbors_opts[] = {
     OPT_PAIR_KIND,
     OPT_END,
@@ -108,8 +100,10 @@ static const tn_cli_cmd_t commands[] = {
       "which countries the home's partnerships reach, by group" },
     { "gaps", "query.gaps", NULL, NULL, gaps_opts, tn_cli_print_gaps,
       "uncovered countries, idle units and under-covered regions" },
-    { "recommend", "query.recommend", "unit", "UNIT", recommend_opts, tn_cli_print_recommend,
+    { "recommend", "query.recommend", "unit", "UNIT", tn_cli_recommend_opts, tn_cli_print_recommend,
       "suggest new partners for a province or city" },
+    { "plan", "query.plan", NULL, NULL, tn_cli_plan_opts, tn_cli_print_plan,
+      "which unit should seek a partner in which uncovered country, and with whom" },
     { "node", "node.get", "id", "ID", no_opts, tn_cli_print_kv, "show one node" },
     { "neighbors", "node.neighbors", "id", "ID", neighbors_opts, tn_cli_print_neighbors, "the partners of a node" },
     { "find", "node.find", "q", "TEXT", find_opts, tn_cli_print_find, "search nodes by id or name" },
@@ -161,7 +155,7 @@ static int run(tn_client_t *cl, const tn_cli_globals_t *g, const char *method, c
                tn_cli_printer_t print) {
     tn_val_t res = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    tn_code_t rc = tn_client_call(cl, method, opts, &res, &err);
+    tn_code_t rc = tn_cli_request_progress(cl, method, opts, &res, &err, method, NULL, NULL);
     int code = 0;
     if (rc != TN_OK)
         code = tn_cli_report_call_error(cl, &err);
@@ -184,9 +178,10 @@ static void take_option(int argc, char **argv, int *i, const tn_cli_cmd_t *c, tn
             break;
     if (o->flag == NULL)
         tn_cli_bad_args(c, 0, "unknown option %.*s for %s", (int) n, a, c->name);
-    if (o->kind == TN_ARG_FLAG && val)
+    int flag = o->kind == TN_ARG_FLAG || o->kind == TN_ARG_FLAG_OFF;
+    if (flag && val)
         tn_cli_bad_args(c, 0, "%s takes no value", o->flag);
-    if (o->kind != TN_ARG_FLAG && val == NULL) {
+    if (!flag && val == NULL) {
         if (*i + 1 >= argc)
             tn_cli_bad_args(c, 0, "%s needs a value (%s)", o->flag, o->meta);
         val = argv[++*i];
@@ -205,11 +200,11 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
         return TN_EXIT_SERVER;
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if (tn_cli_is_help(a) && is_call) {
+        if (tn_cli_is_help(argc, argv, i) && is_call) {
             want_help = 1;            /* after the globals: it asks the server */
             continue;
         }
-        if (tn_cli_is_help(a)) {
+        if (tn_cli_is_help(argc, argv, i)) {
             tn_cli_show_usage(stdout, c, is_call);
             tn_val_free(&opts);
             return 0;

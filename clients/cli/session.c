@@ -52,7 +52,9 @@ tn_code_t tn_cli_request(tn_client_t *cl, const char *method, const tn_val_t *op
 }
 
 void tn_cli_print_error(const tn_error_t *err) {
-    fprintf(stderr, "error: %s: %s\n", tn_code_name(err->code), err->message);
+    fprintf(stderr, "%serror:%s %s: %s\n", tn_cli_style(stderr, TN_STYLE_ERROR),
+            tn_cli_style(stderr, TN_STYLE_RESET), tn_code_name(err->code),
+            err->message);
     const tn_val_t *d = &err->data;
     if (d->type == TN_V_NIL)
         return;
@@ -81,7 +83,8 @@ void tn_cli_print_error(const tn_error_t *err) {
 
 int tn_cli_report_call_error(tn_client_t *cl, const tn_error_t *err) {
     if (tn_client_broken(cl)) {
-        fprintf(stderr, "error: %s\n", err->message);
+        fprintf(stderr, "%serror:%s %s\n", tn_cli_style(stderr, TN_STYLE_ERROR), tn_cli_style(stderr, TN_STYLE_RESET),
+                err->message);
         return TN_EXIT_UNREACHABLE;
     }
     tn_cli_print_error(err);

@@ -65,15 +65,19 @@ static size_t display_width(const char *s) {
     return w;
 }
 
-/* Print s padded with spaces to 'width' columns. */
-static void put_padded(const char *s, size_t width, int right) {
+/* Print s padded with spaces to 'width' columns, in style st (-1: none);
+ * the padding stays outside the style, so widths do not change. */
+static void put_styled(const char *s, size_t width, int right, int st) {
     size_t w = display_width(s);
     size_t pad = w < width ? width - w : 0;
+    const char *on = st >= 0 ? tn_cli_style(stdout, (tn_cli_style_t) st) : "";
+    const char *off = on[0] ? tn_cli_style(stdout, TN_STYLE_RESET) : "";
     if (right)
-        printf("%*s%s", (int) pad, "", s);
+        printf("%*s%s%s%s", (int) pad, "", on, s, off);
     else
-        printf("%s%*s", s, (int) pad, "");
+        printf("%s%s%s%*s", on, s, off, (int) pad, "");
 }
+
 
 void tn_cli_print_table(const tn_val_t *rows, const tn_cli_col_t *cols, size_t ncols) {
     size_t n = rows ? rows->u.a.n : 0;
@@ -109,8 +113,8 @@ void tn_cli_print_table(const tn_val_t *rows, const tn_cli_col_t *cols, size_t n
         for (size_t c = 0; c < ncols; c++) {
             if (c)
                 fputs("  ", stdout);
-            put_padded(r == 0 ? cols[c].head : cells[(r - 1) * ncols + c],
-                       c + 1 < ncols || cols[c].right ? width[c] : 0, cols[c].right);
+            put_styled(r == 0 ? cols[c].head : cells[(r - 1) * ncols + c],
+                       c + 1 < ncols || cols[c].right ? width[c] : 0, cols[c].right, r == 0 ? TN_STYLE_HEAD : -1);
         }
         putchar('\n');
     }
@@ -128,7 +132,7 @@ void tn_cli_print_lines(tn_cli_line_t *lines, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (lines[i].text == NULL)
             continue;
-        put_padded(lines[i].label, w, 0);
+        put_styled(lines[i].label, w, 0, TN_STYLE_LABEL);
         printf("  %s\n", lines[i].text);
         free(lines[i].text);
     }

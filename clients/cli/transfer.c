@@ -16,7 +16,7 @@ void tn_cli_xparse(int argc, char **argv, int i, tn_cli_globals_t *g, tn_cli_xop
                    void (*use)(FILE *), const char *cmd) {
     for (; i < argc; i++) {
         const char *a = argv[i], *val;
-        if (tn_cli_is_help(a)) {
+        if (tn_cli_is_help(argc, argv, i)) {
             use(stdout);
             exit(0);
         }

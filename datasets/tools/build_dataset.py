@@ -2,8 +2,9 @@
 """build_dataset.py -- turn the verified research files into twinnet's built-in
 Hunan dataset (datasets/hunan/nodes.csv, pairs.csv, meta.json).
 
-Input: the directory of verified facts (shared/data: hunan_sister_cities.csv,
-hunan_divisions.csv, countries.csv, belt_and_road.csv, SOURCES.md).
+Input: the directory of verified facts (datasets/source: hunan_sister_cities.csv,
+hunan_divisions.csv, countries.csv, belt_and_road.csv, SOURCES.md; the repository's
+own copy, refreshed by datasets/tools/refresh.sh).
 Output: three files whose content is a pure function of the input, sorted, so
 that a ctest check (--check) can tell whether the committed copies are stale.
 
@@ -31,7 +32,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data")
+DEFAULT_DATA = os.path.join(REPO, "datasets", "source")
 DEFAULT_OUT = os.path.join(REPO, "datasets", "hunan")
 
 HOME_ID = "CN-430000"
@@ -41,7 +42,7 @@ NODE_COLUMNS = ["id", "kind", "name", "name_zh", "country", "parent", "region",
                 "subregion", "tags", "lat", "lon", "population"]
 PAIR_COLUMNS = ["a", "b", "kind", "since", "source", "confidence"]
 
-# partner_level -> node kind (PROTOCOL.md section 3). A "state_or_province"
+# partner_level -> node kind (the protocol's node kinds, docs/protocol.md). A "state_or_province"
 # partner is a first-level division (US state, Japanese prefecture, Russian
 # oblast, Kenyan or Irish county); "county_or_district" partners are
 # municipalities (a Korean gun, an Icelandic or Angolan municipality), which
@@ -59,8 +60,12 @@ PARTNER_KIND = {
 FRIENDLY_MARKERS = [
     "friendly-cooperation city",     # Changsha - Daegu
     "友好合作关系 MoU",               # Zhangjiajie - Siem Reap
-    "友好合作 2012",                  # Hunan - Tokushima (topia.ne.jp listing)
+    "letter of friendly cooperation",  # Zhangjiajie - Whistler
 ]
+# Hunan - Tokushima used to be matched here on its "友好合作 2012" listing.
+# The research now cites Tokushima Prefecture's own record of the formal
+# 2011 agreement (友好県省関係を樹立する協議書), and keeps the 友好合作 listing
+# only as a disagreeing source, so the pair is a sister pair.
 
 
 class DataError(Exception):
@@ -126,7 +131,7 @@ def load(data_dir):
         nodes[node["id"]] = node
 
     # Countries: the UN members of countries.csv. Non-UN entries of the BRI
-    # list (CK, NU) have no M49 region in shared/data, so they are left out.
+    # list (CK, NU) have no M49 region in countries.csv, so they are left out.
     bri_by_iso = {r["iso2"]: r for r in bri}
     country_names = {}
     for c in countries:
@@ -232,7 +237,7 @@ def reference_from_sources(sources_md):
 
 
 def is_unit(nodes, nid):
-    """PROTOCOL.md section 3: the home, or a node whose parent chain reaches it."""
+    """A home unit: the home, or a node whose parent chain reaches it."""
     seen = set()
     while nid and nid not in seen:
         if nid == HOME_ID:
@@ -285,16 +290,27 @@ def build_meta(nodes, pairs, rows, sources_md, bri_left_out, friendly):
         "home_units_with_pairs": len(units_with_pairs & units),
         "bri_not_in_countries": bri_left_out,
     }
+    # Prefecture-level units with no pair in the headline subset, named in
+    # the note so that it always says which cities the gap hides.
+    kept = [p for p in pairs.values() if dated_ok(p) and medium_up(p)]
+    held = {p["a"] for p in kept} | {nodes[p["a"]].get("parent") for p in kept}
+    bare = sorted(nodes[nid]["name"] for nid in nodes
+                  if nodes[nid].get("parent") == HOME_ID and nid not in held)
+    verified["prefectures_without_pairs_as_of_2021_min_medium"] = bare
+    none_for = ""
+    if bare:
+        none_for = " (none for %s)" % (bare[0] if len(bare) == 1 else
+                                       ", ".join(bare[:-1]) + " or " + bare[-1])
     note = ("The verified list has %d pairs dated %d or earlier or undated (%d of them "
             "high or medium confidence, in %d countries) against the official %d pairs "
             "in %d countries of %s, because the provincial foreign-affairs office and "
-            "CIFCA lists were not available to the compilers, so many pairs (none for "
-            "Shaoyang, Loudi or Huaihua) could not be confirmed from citable sources."
+            "CIFCA lists were not available to the compilers, so many pairs%s could not "
+            "be confirmed from citable sources."
             % (as_of["pairs"], AS_OF, stats["pairs"], stats["countries"],
-               ref["pairs"], ref["countries"], ref["as_of"]))
+               ref["pairs"], ref["countries"], ref["as_of"], none_for))
     return {
         "dataset": "hunan-builtin",
-        "generated_from": ("shared/data: hunan_sister_cities.csv, hunan_divisions.csv, "
+        "generated_from": ("datasets/source: hunan_sister_cities.csv, hunan_divisions.csv, "
                            "countries.csv, belt_and_road.csv (see SOURCES.md) by "
                            "datasets/tools/build_dataset.py"),
         "reference": ref,
@@ -328,7 +344,7 @@ def render(nodes, pairs, meta):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=DEFAULT_DATA,
-                    help="directory of verified facts (default: ../shared/data beside the repo)")
+                    help="directory of verified facts (default: datasets/source)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: datasets/hunan)")
     ap.add_argument("--check", action="store_true",
                     help="compare with the files in --out instead of writing them")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """convert_twinning.py -- turn the Wikipedia-derived twinning lists of
-shared/data (china_twinning.csv, world_twinning.csv; SOURCES.md sections 5
+datasets/source (china_twinning.csv, world_twinning.csv; SOURCES.md sections 5
 and 6) into nodes.csv + pairs.csv that import on top of the built-in Hunan
 dataset (import.batch / import.begin..commit, mode upsert; `twinnet import`).
 
@@ -20,7 +20,7 @@ What the output holds (docs/peer-data.md has the reasoning):
     verified node with Wikipedia's spelling;
   - a Chinese province node "CN-<GB/T 2260 province code>" (names from the
     cn_province_* columns) and each Chinese city as "CN-<province
-    code>-<slug>" under it (shared/data has no city-level codes outside
+    code>-<slug>" under it (datasets/source has no city-level codes outside
     Hunan). A name equal to its province's name ("Beijing", "Shandong
     Province") is the province node itself;
   - foreign ends as "<ISO2>-<slug>", kind city (Wikipedia does not separate
@@ -62,7 +62,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data")
+DEFAULT_DATA = os.path.join(REPO, "datasets", "source")
 DEFAULT_BUILTIN = os.path.join(REPO, "datasets", "hunan")
 
 HOME_ID = "CN-430000"
@@ -377,7 +377,7 @@ class Converter:
             raise DataError("internal: rows do not add up")
         return {
             "dataset": dataset,
-            "generated_from": "shared/data: %s (SOURCES.md sections 5-6) on top of "
+            "generated_from": "datasets/source: %s (SOURCES.md sections 5-6) on top of "
                               "datasets/hunan, by datasets/tools/convert_twinning.py"
                               % ", ".join(inputs),
             "source": SOURCE,
@@ -474,7 +474,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dataset", nargs="?", choices=("china", "world"), default="china")
     ap.add_argument("--data", default=DEFAULT_DATA,
-                    help="shared data directory (default: ../shared/data beside the repo)")
+                    help="source data directory (default: datasets/source)")
     ap.add_argument("--builtin", default=DEFAULT_BUILTIN,
                     help="the built-in dataset the output goes on top of (default: datasets/hunan)")
     ap.add_argument("--out", help="output directory (default: datasets/china, or "

@@ -222,7 +222,7 @@ typedef struct col {
     int required;
 } col_t;
 
-/* PROTOCOL.md section 3; required = what no record can do without. */
+/* docs/protocol.md, "Data model"; required = what no record can do without. */
 static const col_t node_cols[] = {
     { "id", COL_STR, 1 },        { "kind", COL_STR, 1 },      { "name", COL_STR, 1 },
     { "name_zh", COL_STR, 0 },   { "country", COL_STR, 0 },   { "parent", COL_STR, 0 },
@@ -323,7 +323,7 @@ static int convert(const col_t *c, const char *cell, size_t len, tn_val_t *slot,
             return 0;
         }
         if (!is_number(buf)) {
-            snprintf(why, whylen, "must be a number, got \"%.40s\"", buf);
+            snprintf(why, whylen, "must be a number, got \"%s\"", TN_CLIP(buf, 40));
             return -1;
         }
         double d = strtod(buf, NULL);    /* the C locale: the service never sets one */
@@ -407,7 +407,7 @@ static tn_code_t map_records(const char *buf, size_t len, const col_t *cols, con
             if (strcmp(c->name, name) == 0)
                 map[i] = c;
         if (map[i] == NULL) {
-            BAD_LINE(r.row_line, name, "unknown column \"%.60s\"", name);
+            BAD_LINE(r.row_line, name, "unknown column \"%s\"", TN_CLIP(name, 60));
             continue;
         }
         for (size_t k = 0; k < i; k++)

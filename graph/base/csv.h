@@ -1,7 +1,7 @@
 /*
  * csv.h -- an RFC 4180 CSV reader over a buffer, and the mapping of the
  * dataset layouts (nodes.csv, pairs.csv; datasets/README.md) to node and
- * pair records in the value tree (PROTOCOL.md section 3 field names).
+ * pair records in the value tree (docs/protocol.md, "Data model" field names).
  *
  * Pure: a buffer in, values out. It never opens a file, so the daemon, the
  * import tools and the tests feed it the same way, and the embedded

@@ -31,6 +31,33 @@ const char *tn_code_name(tn_code_t code) {
     return names[code];
 }
 
+/* A message that came out of vsnprintf: the buffer may have cut it inside
+ * a character, and a site may have echoed raw input; make it valid. */
+static void utf8_repair(char *msg, size_t size) {
+    char tmp[1024];
+    size_t len = strlen(msg), i = 0;
+    while (i < len) {
+        size_t n = tn_utf8_char(msg + i, len - i);
+        if (n == 0)
+            break;
+        i += n;
+    }
+    if (i == len)
+        return;
+    if (len + 1 == size && len - i < 4) {
+        /* Cut by the buffer in the middle of a character: drop its start. */
+        size_t k = i;
+        while (k < len && (k == i || ((unsigned char) msg[k] & 0xc0) == 0x80))
+            k++;
+        if (k == len) {
+            msg[i] = '\0';
+            return;
+        }
+    }
+    snprintf(tmp, sizeof tmp, "%s", msg);
+    tn_utf8_clip(msg, size, tmp);
+}
+
 tn_code_t tn_error_set(tn_error_t *err, tn_code_t code, const char *fmt, ...) {
     if (err == NULL)
         return code;
@@ -39,6 +66,7 @@ tn_code_t tn_error_set(tn_error_t *err, tn_code_t code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
+        utf8_repair(err->message, sizeof err->message);
     }
     if (err->code == TN_OK)
         err->code = code;
@@ -58,11 +86,14 @@ void tn_error_detail(tn_error_t *err, int64_t index, const char *field, const ch
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    utf8_repair(reason, sizeof reason);
+    char fbuf[128];
     tn_val_t d = TN_VAL_NIL;
     if (tn_val_set_map(&d, 3) != 0)
         return;
     int rc = tn_map_add_int(&d, "index", index);
-    rc |= field ? tn_map_add_str(&d, "field", field) : tn_map_add_nil(&d, "field");
+    rc |= field ? tn_map_add_str(&d, "field", tn_utf8_clip(fbuf, sizeof fbuf, field))
+                : tn_map_add_nil(&d, "field");
     rc |= tn_map_add_str(&d, "reason", reason);
     if (rc != 0) {
         tn_val_free(&d);

@@ -1,7 +1,7 @@
 /*
  * error.h -- result codes and the error object shared by graph/ and service/.
  *
- * Codes mirror PROTOCOL.md section 2 one for one, so an error travels from
+ * Codes mirror docs/protocol.md, "Errors" one for one, so an error travels from
  * the deepest validation check to the wire without translation tables.
  * The message and the optional per-record details live in a tn_error_t the
  * caller owns (in the manner of hiredis's errstr), never in a global.
@@ -9,6 +9,7 @@
 #ifndef TN_ERROR_H
 #define TN_ERROR_H
 
+#include "utf8.h"   /* TN_CLIP, for echoing input in messages */
 #include "value.h"
 
 typedef enum tn_code {
@@ -30,7 +31,7 @@ typedef enum tn_code {
     TN_CODE_COUNT
 } tn_code_t;
 
-/* At most this many per-record details are kept (PROTOCOL.md section 2). */
+/* At most this many per-record details are kept (docs/protocol.md, "Errors"). */
 #define TN_ERROR_MAX_DETAILS 100
 
 typedef struct tn_error {

@@ -313,7 +313,7 @@ static int check_duplicates(parser_t *p, const tn_val_t *map, size_t open) {
     int rc = 0;
     for (size_t i = 1; i < n; i++)
         if (strcmp(keys[i - 1]->key, keys[i]->key) == 0) {
-            rc = fail(p, open, "duplicate key \"%.60s\" in object", keys[i]->key);
+            rc = fail(p, open, "duplicate key \"%s\" in object", TN_CLIP(keys[i]->key, 60));
             break;
         }
     free(keys);

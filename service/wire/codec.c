@@ -1,6 +1,6 @@
 /*
  * codec.c -- MessagePack <-> tn_val_t with msgpack-c's C API, and the
- * msgpack-RPC envelope of PROTOCOL.md section 1.
+ * msgpack-RPC envelope of docs/protocol.md, "Transport and framing".
  *
  * Decoding runs msgpack_unpack_next() over one complete message that
  * tn_frame_scan() has already bounded (so msgpack-c's per-header allocation
@@ -42,7 +42,7 @@ static tn_code_t from_object(const msgpack_object *o, tn_val_t *out, tn_error_t 
         *out = tn_val_float(o->via.f64);
         return TN_OK;
     case MSGPACK_OBJECT_STR:
-        /* PROTOCOL.md section 1: str and bin are both strings. */
+        /* docs/protocol.md, "Transport and framing": str and bin are both strings. */
         if (tn_val_set_strn(out, o->via.str.ptr, o->via.str.size) != 0)
             return tn_error_set(err, TN_ERR_INTERNAL, "out of memory decoding a string");
         return TN_OK;
@@ -272,7 +272,7 @@ int tn_rpc_encode_error(uint32_t msgid, const tn_error_t *err, char **buf, size_
     int with_data = err->data.type != TN_V_NIL;
     packer_on(&pk, &o, buf, len, cap);
     const char *code = tn_code_name(err->code);
-    /* PROTOCOL.md section 1: {"code", "message"} plus an optional "data". */
+    /* docs/protocol.md, "Transport and framing": {"code", "message"} plus an optional "data". */
     int rc = msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, TN_RPC_RESPONSE)
              || msgpack_pack_uint32(&pk, msgid) || msgpack_pack_map(&pk, with_data ? 3 : 2)
              || pack_str(&pk, "code", 4) || pack_str(&pk, code, strlen(code))
@@ -316,7 +316,7 @@ int tn_rpc_encode_request(uint32_t msgid, const char *method, const tn_val_t *op
 
 /* ---- the envelope ---- */
 
-/* A msgid is an integer in 0..2^32-1 (PROTOCOL.md section 1). Integers
+/* A msgid is an integer in 0..2^32-1 (docs/protocol.md, "Transport and framing"). Integers
  * above INT64_MAX decode as floats and are refused with the rest. */
 static int read_msgid(const tn_val_t *v, uint32_t *out) {
     if (v->type != TN_V_INT || v->u.i < 0 || v->u.i > (int64_t) UINT32_MAX)

@@ -3,7 +3,7 @@
  *
  * Pure: no sockets, no event loop. Decoding takes one complete message that
  * tn_frame_scan() has already accepted, so msgpack-c only ever sees bounded
- * input. Both str and bin decode to TN_V_STR (PROTOCOL.md section 1); map
+ * input. Both str and bin decode to TN_V_STR (docs/protocol.md, "Transport and framing"); map
  * keys must be str or bin. Integers of any width decode to TN_V_INT when they
  * fit int64, larger unsigned ones to TN_V_FLOAT; float32/64 to TN_V_FLOAT.
  */
@@ -40,7 +40,7 @@ typedef struct tn_rpc_msg {
     const tn_val_t *result;          /* responses */
 } tn_rpc_msg_t;
 
-/* Check the envelope shape of PROTOCOL.md section 1: [0, msgid, method,
+/* Check the envelope shape of docs/protocol.md, "Transport and framing": [0, msgid, method,
  * params], [1, msgid, error, result] or [2, method, params], with params []
  * or [options-map]. TN_OK, or TN_ERR_INVALID_REQUEST with a message. When
  * the message is a request whose msgid could be read, *msgid_ok is set to 1

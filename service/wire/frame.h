@@ -3,13 +3,13 @@
  * without allocating and before msgpack-c sees a byte of it.
  *
  * msgpack-c reserves memory for declared array/map lengths as soon as it
- * reads a header (STYLE.md section 2, finding 2), so every message is
+ * reads a header (it has no limits of its own), so every message is
  * scanned here first against the limits; only a complete, accepted message
  * is handed to the decoder. The scanner is resumable: call it again with the
  * same (grown) buffer as bytes arrive; it never rereads a byte it has
  * already accepted, so a message arriving one byte at a time costs O(n).
  *
- * Rule for containers (reliability.md section 4.3): an array of n items needs
+ * Rule for containers (docs/limits.md, the byte budget): an array of n items needs
  * at least n more bytes, a map 2n, so a declared count is refused when it
  * exceeds the bytes the frame may still hold minus the items still pending
  * in every open container.

@@ -103,7 +103,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     remove_dir();
     atexit(remove_dir);
     /* A valid snapshot of the world, written by the store itself. */
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind, 0 };
     tn_store_t *st;
     tn_model_t *m;
     tn_error_t err = TN_ERROR_INIT;
@@ -227,7 +227,7 @@ static char *stats_json(const tn_model_t *m) {
 }
 
 static void load(int journal_given, uint64_t snapshot_epoch) {
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind, 0 };
     tn_store_t *st = NULL;
     tn_model_t *m = NULL;
     tn_error_t err = TN_ERROR_INIT;

@@ -100,7 +100,7 @@ NEW_CITY = {"id": "CN-430500", "kind": "city", "name": "Shaoyang", "country": "C
 NEW_COUNTRY = {"id": "CL", "kind": "country", "name": "Chile", "region": "Americas",
                "subregion": "South America", "tags": ["bri", "apec"]}
 
-# One request per method of PROTOCOL.md section 5, with options that are
+# One request per method of docs/protocol.md, "Methods", with options that are
 # valid against the fuzz world (fuzz.h).
 REQUESTS = [
     ("server.ping", None),
@@ -173,7 +173,7 @@ def wire_seeds():
            pack([0, 1, "graph.stats", [{1: 2}]]), b"\x94\x00\x01\xa4ping\xd4\x01\x00"]
     for i, b in enumerate(bad):
         write("wire", "bad-envelope-%02d" % i, b"\x80" + b)
-    # Hostile bytes of reliability.md section 4.2.
+    # Hostile headers: huge declared lengths, nested array32 chains, 0xc1.
     hostile = [b"\xc1", b"\xdd\xff\xff\xff\xff", b"\xdf\xff\xff\xff\xff", b"\xdd\x08\x00\x00\x00",
                b"\xdb\xff\xff\xff\xff", b"\xdd\x01\x00\x00\x00" * 20, b"\xdc\xff\xff" * 50,
                b"\x91" * 33 + b"\xc0", b"\x91" * 16 + b"\xc0", b"\x00" + b"\x00" * 64,

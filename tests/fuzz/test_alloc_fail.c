@@ -393,6 +393,8 @@ static const q_case_t q_cases[] = {
     { "query.coverage", "{\"by\":\"unit\",\"kind\":\"sister\"}" },
     { "query.gaps", "{\"region\":\"Americas\",\"limit\":5}" },
     { "query.recommend", "{\"unit\":\"CN-430400\",\"top\":3}" },
+    { "query.recommend", "{\"unit\":\"CN-430400\",\"top\":3,\"exclude_home\":false}" },
+    { "query.plan", "{\"target\":\"all\",\"budget\":3}" },
     { "pair.list", "{\"limit\":3,\"offset\":1}" },
     { "node.find", "{\"q\":\"an\"}" },
     { "node.neighbors", "{\"id\":\"CN-430700\"}" },
@@ -583,7 +585,7 @@ static void *op_setup(void) {
 
 static tn_code_t op_run(void *arg) {
     op_state_t *s = arg;
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind, 0 };
     tn_code_t rc = tn_store_open(store_dir, &opts, NULL, &s->st, &s->m, &s->err);
     /* The directory is valid and readable, so any failure here is the
      * injected one (oom_code). */
@@ -662,7 +664,7 @@ int main(void) {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(store_dir, sizeof store_dir, "%s/tn-alloc-fail-%ld", tmp, (long) getpid());
     rm_store_dir();
-    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind };
+    tn_store_opts_t opts = { TN_FSYNC_NO, 0, 0, tn_registry_change_kind, 0 };
     tn_error_t err = TN_ERROR_INIT;
     FZ_CHECK(tn_store_open(store_dir, &opts, NULL, &store, &store_model, &err) == TN_OK);
     for (int persist = 0; persist < 2; persist++)

@@ -1,4 +1,4 @@
-"""Audit trail (issue 4, "Audit trail"; docs/protocol-notes.md audit.list):
+"""Audit trail (docs/security.md, "Audit trail"; docs/protocol.md audit.list):
 every applied change (node/pair upsert and delete, import.batch, streamed
 import) is recorded with its time, the token's name, role and the peer;
 audit.list (admin only) reads it back newest first with filters; the trail

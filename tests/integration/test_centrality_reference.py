@@ -1,8 +1,9 @@
-"""query.centrality against reference implementations (PROTOCOL.md sections
-4 and 5): all seven metrics on both graphs ("partnerships", "full"),
-normalized or not, with cutoffs for betweenness/closeness/harmonic, on
-(a) the built-in dataset, with the graphs built here from
-datasets/hunan/*.csv, and (b) a seeded random graph of a few thousand pairs
+"""query.centrality against reference implementations (docs/protocol.md):
+all seven metrics on both graphs ("partnerships", "full"), normalized or
+not, with cutoffs for betweenness/closeness/harmonic, on (a) the Hunan
+dataset (--dataset hunan), with the graphs built here from
+datasets/hunan/*.csv, (b) degree and closeness on the default dataset
+(hunan + china), and (c) a seeded random graph of a few thousand pairs
 loaded with import.batch.
 
 References: NetworkX for degree, betweenness, closeness
@@ -62,16 +63,16 @@ def build_graph(nodes, pairs, full, keep=None):
     return g
 
 
-def csv_dataset(src):
-    d = os.path.join(src, "datasets", "hunan")
-    nodes = {}
-    with open(os.path.join(d, "nodes.csv"), newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            nodes[row["id"]] = {k: v for k, v in row.items() if v != ""}
-    pairs = []
-    with open(os.path.join(d, "pairs.csv"), newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            pairs.append({k: v for k, v in row.items() if v != ""})
+def csv_dataset(src, parts=("hunan",)):
+    nodes, pairs = {}, []
+    for part in parts:
+        d = os.path.join(src, "datasets", part)
+        with open(os.path.join(d, "nodes.csv"), newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                nodes[row["id"]] = {k: v for k, v in row.items() if v != ""}
+        with open(os.path.join(d, "pairs.csv"), newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                pairs.append({k: v for k, v in row.items() if v != ""})
     return nodes, pairs
 
 
@@ -151,7 +152,7 @@ def igraph_of(g):
 
 
 def reference(g, metric, normalized, cutoff=None, damping=0.85):
-    """{vertex id: score} as PROTOCOL.md section 5 defines it."""
+    """{vertex id: score} as docs/protocol.md, "Methods" defines it."""
     n = g.number_of_nodes()
     if metric == "degree":
         raw = {v: float(d) for v, d in g.degree()}
@@ -366,13 +367,16 @@ def loaded_pairs_filter(as_of=None, min_confidence="low"):
 
 
 class BuiltIn(RefCase):
+    """Every metric on the verified Hunan dataset (--dataset hunan): small
+    enough for NetworkX to check every variant."""
+
     @classmethod
     def setUpClass(cls):
         cls.nodes, cls.pairs = csv_dataset(h.source_dir())
         cls.graphs = {"partnerships": build_graph(cls.nodes, cls.pairs, False),
                       "full": build_graph(cls.nodes, cls.pairs, True)}
         cls._cache = {}
-        cls.daemon = h.Daemon().start()
+        cls.daemon = h.Daemon(args=["--dataset", "hunan"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -398,6 +402,32 @@ class BuiltIn(RefCase):
                         self.compare(got, reference(g, metric, False), EXACT_REL,
                                      "%s/%s/%r" % (gname, metric, opts))
 
+
+
+class DefaultDataset(RefCase):
+    """The default daemon (Hunan and the peer provinces, about 2,000
+    vertices): degree and closeness against NetworkX on both graphs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nodes, cls.pairs = csv_dataset(h.source_dir(), ("hunan", "china"))
+        cls.graphs = {"partnerships": build_graph(cls.nodes, cls.pairs, False),
+                      "full": build_graph(cls.nodes, cls.pairs, True)}
+        cls._cache = {}
+        cls.daemon = h.Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def test_degree_and_closeness(self):
+        self.assertGreater(self.graph("partnerships").number_of_nodes(), 1500)
+        for gname in ("partnerships", "full"):
+            for metric in ("degree", "closeness"):
+                with self.subTest(graph=gname, metric=metric):
+                    got = self.server(metric=metric, graph=gname)
+                    self.compare(got, self.ref(gname, metric, False), EXACT_REL,
+                                 "default/%s/%s" % (gname, metric))
 
 class Generated(RefCase):
     @classmethod
@@ -434,7 +464,7 @@ class Generated(RefCase):
                 self.compare(got, reference(g, metric, False), EXACT_REL, "filtered " + metric)
 
 
-del RefCase    # only the two concrete cases run
+del RefCase    # only the concrete cases run
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,4 +1,4 @@
-"""Changes (PROTOCOL.md section 5, "Changes"; section 2 "an error never
+"""Changes (docs/protocol.md, "Methods", "Changes"; section 2 "an error never
 changes state"; section 7 events): node/pair upsert and delete, cascade,
 conflicts, import.batch atomicity, error details, replace mode, dry_run,
 pairs referencing nodes of the same batch, and metrics.subscribe events.
@@ -35,7 +35,7 @@ class Case(unittest.TestCase):
         """Everything a failed change must leave alone."""
         st = self.call("graph.stats")
         pairs = self.call("pair.list", {"limit": 10000})
-        ids = [n["id"] for n in self.call("node.find", {"q": "", "limit": 1000})["items"]]
+        ids = [n["id"] for n in self.call("node.list", {"limit": 10000})["items"]]
         return st, pairs, ids
 
     def refused(self, method, params, code):
@@ -69,7 +69,8 @@ class Nodes(Case):
         # An upsert replaces the record: fields not given are gone.
         self.assertNotIn("name_zh", got)
         self.assertNotIn("lat", got)
-        self.assertEqual(self.call("graph.stats")["nodes"]["city"], 97)
+        self.assertEqual(self.call("graph.stats")["nodes"]["city"],
+                         h.dataset().nodes_by_kind()["city"] + 1)
 
     def test_upsert_refusals(self):
         cases = [
@@ -116,7 +117,11 @@ class Nodes(Case):
         self.assertEqual(r.get("pairs_removed"), deg)
         self.assertEqual(self.c.request("node.get", {"id": "BE-mons"})[0]["code"], "not_found")
         self.assertEqual(self.call("graph.stats")["pairs"]["total"], total - deg)
-        self.assertEqual(self.call("pair.list", {"country": "BE", "limit": 1000})["total"], 0)
+        # Belgium keeps only the pairs that did not involve Mons.
+        be = h.dataset().pairs_in_country("BE")
+        self.assertEqual(self.call("pair.list", {"country": "BE", "limit": 1000})["total"],
+                         len(be) - deg)
+        self.assertEqual(len([p for p in be if "BE-mons" in (p["a"], p["b"])]), deg)
         # A node without pairs goes without cascade.
         self.call("node.upsert", {"node": city("JP-lonely")})
         self.call("node.delete", {"id": "JP-lonely"})
@@ -260,9 +265,15 @@ class Batches(Case):
                  city("FR-a", country="FR"), city("FR-b", country="FR"), city("FR-c", country="FR")]
         pairs = [{"a": "FR-a", "b": "FR-b"}, {"a": "FR-b", "b": "FR-c"}]
         e0 = self.epoch()
+        home0 = self.call("graph.stats")["home"]
+        self.assertIn("reference", home0)
+        self.assertIn("note", home0)
+        self.assertIn("peers", home0)
         r = self.call("import.batch", {"nodes": nodes, "pairs": pairs, "mode": "replace"})
         self.assertGreater(r["epoch"], e0)
         st = self.call("graph.stats")
+        # The built-in dataset's notes described data that is gone.
+        self.assertEqual(set(st["home"]), {"id", "units", "pairs", "countries"})
         self.assertEqual(st["nodes"], {"country": 1, "province": 0, "city": 3})
         self.assertEqual(st["pairs"]["total"], 2)
         self.assertEqual(self.c.request("node.get", {"id": "CN-430100"})[0]["code"], "not_found")
@@ -277,6 +288,35 @@ class Batches(Case):
         st = self.call("graph.stats")
         self.assertEqual(st["nodes"], {"country": 0, "province": 0, "city": 0})
         self.assertEqual(st["pairs"]["total"], 0)
+
+    def test_replace_drops_the_notes_durably(self):
+        """A new --data directory starts from the default dataset, notes
+        included; after a replace import the notes are gone, also after a
+        restart (the journal replays the replace); an upsert keeps them."""
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="tn-notes-")
+        try:
+            data = os.path.join(tmp, "db")
+            with h.Daemon(args=["--data", data]) as d, d.client() as c:
+                st = c.call("graph.stats")
+                self.assertEqual(st["pairs"]["total"], h.dataset().pair_counts()["total"])
+                self.assertEqual(st["home"]["peers"]["pairs"],
+                                 h.dataset(("china",)).pair_counts()["total"])
+                c.call("node.upsert", {"node": city("JP-kept")})
+                self.assertIn("note", c.call("graph.stats")["home"])
+                c.call("import.batch", {"mode": "replace", "nodes": [
+                    {"id": "FR", "kind": "country", "name": "France", "region": "Europe"}]})
+                self.assertNotIn("note", c.call("graph.stats")["home"])
+            with h.Daemon(args=["--data", data]) as d, d.client() as c:
+                st = c.call("graph.stats")
+                self.assertEqual(st["nodes"], {"country": 1, "province": 0, "city": 0})
+                self.assertEqual(set(st["home"]), {"id", "units", "pairs", "countries"})
+                c.call("server.save")           # the same after compaction
+            with h.Daemon(args=["--data", data]) as d, d.client() as c:
+                self.assertNotIn("reference", c.call("graph.stats")["home"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_duplicate_records_in_one_batch(self):
         # The same pair twice in one batch (once reversed) is ambiguous: it is
@@ -297,7 +337,7 @@ class Batches(Case):
         r = h.load_batch(self.c, nodes, pairs, chunk=100000)
         self.assertEqual(r["pairs_added"], len(pairs))
         st = self.call("graph.stats")
-        self.assertEqual(st["pairs"]["total"], 92 + len(pairs))
+        self.assertEqual(st["pairs"]["total"], h.dataset().pair_counts()["total"] + len(pairs))
 
 
 class Events(Case):

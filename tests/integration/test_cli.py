@@ -118,7 +118,13 @@ class Tables(unittest.TestCase):
         out = self.ok("coverage", "--by", "tag", "--tag", "bri")
         header, rows = self.rows(out, "group")
         self.assertEqual(header.split(), ["group", "countries", "covered", "ratio", "pairs", "units"])
-        self.assertEqual(rows[0].split()[:3], ["bri", "147", "26"])
+        # Counted from the dataset files: the bri countries (less China)
+        # and those with a Hunan pair.
+        data = h.dataset()
+        bri = {i for i, n in data.nodes.items()
+               if n["kind"] == "country" and "bri" in n["tags"].split(";") and i != "CN"}
+        covered = bri & data.home_countries(data.home_pairs())
+        self.assertEqual(rows[0].split()[:3], ["bri", str(len(bri)), str(len(covered))])
 
     def test_gaps(self):
         out = self.ok("gaps", "--region", "Oceania", "--limit", "3")
@@ -130,10 +136,37 @@ class Tables(unittest.TestCase):
         self.assertIn("Oceania", out)
 
     def test_recommend(self):
-        out = self.ok("recommend", "CN-430600", "--top", "3")
-        res = RAW.call("query.recommend", {"unit": "CN-430600", "top": 3})
-        header, rows = self.rows(out, "#")
+        # The built-in data's foreign nodes are all partners of Hunan units:
+        # --include-home (exclude_home false) is what leaves candidates.
+        out = self.ok("recommend", "CN-430600", "--top", "3", "--include-home")
+        res = RAW.call("query.recommend", {"unit": "CN-430600", "top": 3, "exclude_home": False})
+        self.assertEqual(len(res["items"]), 3)
+        table, why = out.split("\nWhy\n")
+        header, rows = self.rows(table, "#")
         self.assertEqual([r.split()[1] for r in rows], [it["id"] for it in res["items"]])
+        # Every reason on its own line, under its row number.
+        lines = why.splitlines()
+        for i, it in enumerate(res["items"]):
+            start = lines.index("%d  %s" % (i + 1, it["reasons"][0]))
+            for k, r in enumerate(it["reasons"][1:], 1):
+                self.assertEqual(lines[start + k].strip(), r)
+
+    def test_plan(self):
+        out = self.ok("plan", "--target", "Europe", "--budget", "3")
+        res = RAW.call("query.plan", {"target": "Europe", "budget": 3})
+        self.assertIn("covered now %d of %d" % (res["before"]["covered"], res["before"]["countries"]),
+                      out)
+        self.assertIn("after the plan %d of %d" % (res["after"]["covered"], res["after"]["countries"]),
+                      out)
+        header, rows = self.rows(out.split("\nWhy\n")[0], "#")
+        self.assertEqual(len(rows), len(res["steps"]))
+        for row, st in zip(rows, res["steps"]):
+            self.assertEqual(row.split()[1:3], [st["unit"], st["country"]])
+            for r in st["reasons"]:
+                self.assertIn(r, out)
+        rc, _, err = run("plan", "--budget", "0")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("invalid_params", err)
 
     def test_node_neighbors_find_pairs(self):
         out = self.ok("node", "CN-430100")
@@ -181,6 +214,10 @@ class Json(unittest.TestCase):
         (["coverage", "--by", "unit"], "query.coverage", {"by": "unit"}),
         (["gaps", "--limit", "4"], "query.gaps", {"limit": 4}),
         (["recommend", "CN-430100"], "query.recommend", {"unit": "CN-430100"}),
+        (["recommend", "CN-430100", "--include-home", "--kind", "city", "--tag", "bri"],
+         "query.recommend", {"unit": "CN-430100", "exclude_home": False, "kind": "city",
+                             "tag": "bri"}),
+        (["plan", "--target", "bri", "--budget", "2"], "query.plan", {"target": "bri", "budget": 2}),
         (["node", "JP"], "node.get", {"id": "JP"}),
         (["neighbors", "CN-430600"], "node.neighbors", {"id": "CN-430600"}),
         (["find", "sha", "--kind", "city"], "node.find", {"q": "sha", "kind": "city"}),
@@ -227,7 +264,7 @@ class ExitCodes(unittest.TestCase):
         self.assertIn("error: invalid_params", text)
         self.assertIn("[0] pairs.b: no such node: nowhere", text)
         # A refused change changed nothing.
-        self.assertEqual(RAW.call("graph.stats")["pairs"]["total"], 92)
+        self.assertEqual(RAW.call("graph.stats")["pairs"]["total"], h.dataset().pair_counts()["total"])
 
     def test_bad_arguments_exit_2(self):
         for args in (["centrality", "--metric", "degree", "--top", "x"], ["no-such-command"],

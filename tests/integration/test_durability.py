@@ -1,4 +1,4 @@
-"""Durability (issue 3, docs/durability.md): nothing acknowledged is lost,
+"""Durability (docs/durability.md): nothing acknowledged is lost,
 nothing half-applied is kept.
 
 - kill -9 at random moments during a pipelined stream of changes (several
@@ -314,6 +314,10 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(len(full), off + dh.HDR + plen)
         audit = d.path("audit.tna")
         audit_bytes = read_bytes(audit) if os.path.exists(audit) else None
+        if audit_bytes is not None:
+            # A crash in the middle of the journal append comes before the
+            # audit append: the torn change has no audit record.
+            audit_bytes = audit_bytes[:dh.journal_records(audit)[-1][0]]
         print("journal cut: %d offsets of a %d-byte record" % (len(full) - off, len(full) - off),
               file=sys.stderr)
         for cut in range(off, len(full)):
@@ -448,8 +452,14 @@ class DurabilityTest(unittest.TestCase):
         self.assertIsNotNone(err)
         self.assertEqual(err["code"], "unavailable", err)
         tok = c.call("import.begin")["import"]
-        c.call("import.chunk", {"import": tok, "nodes": big})
-        err, res = c.request("import.commit", {"import": tok})
+        # Staged records are spooled to the data directory: on a full disk
+        # the chunk itself is refused (and nothing of it staged), else the
+        # commit is.
+        err, res = c.request("import.chunk", {"import": tok, "nodes": big})
+        if err is None:
+            err, res = c.request("import.commit", {"import": tok})
+        else:
+            self.assertEqual(c.call("import.chunk", {"import": tok, "nodes": []})["nodes"], 0)
         self.assertEqual((err or {}).get("code"), "unavailable", err)
         # Reads keep working and see the same graph.
         self.assertEqual(dh.dump(c), (e_full, n_full, p_full))

@@ -1,5 +1,5 @@
-"""Resource limits and abuse (PROTOCOL.md section 6; reliability notes 13.1,
-13.2 and 13.4, rows P11-P15, C1-C4, Q1): slowloris drip, desync flood,
+"""Resource limits and abuse (docs/protocol.md, "Limits"; docs/security.md):
+slowloris drip, desync flood,
 pipelining without reading, RST mid-reply, half-close, the connection
 limit, EMFILE, connection churn, idle timeout, query deadlines and the
 bounded query queue. After each case a separate client's ping and one

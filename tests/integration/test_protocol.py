@@ -1,4 +1,4 @@
-"""Wire protocol (PROTOCOL.md sections 1, 2, 6): framing, msgid matching,
+"""Wire protocol (docs/protocol.md: framing, errors, limits): framing, msgid matching,
 pipelining, out-of-order replies, every error code reachable without auth,
 hostile headers and memory. Runs against real twinnetd processes on
 127.0.0.1, port 0."""
@@ -15,12 +15,15 @@ import msgpack  # noqa: E402
 import tnharness as h  # noqa: E402
 from tnharness import pack  # noqa: E402
 
-MAIN = None        # built-in dataset
+MAIN = None        # the Hunan dataset alone
 
 
 def setUpModule():
+    # The protocol tests size their replies on the Hunan dataset (a
+    # pair.list of everything is about 30 KB); the default adds the peer
+    # provinces' 1,770 pairs, which test_queries and test_peer_data cover.
     global MAIN
-    MAIN = h.Daemon().start()
+    MAIN = h.Daemon(args=["--dataset", "hunan"]).start()
 
 
 def tearDownModule():
@@ -168,7 +171,7 @@ class Basics(ProtoCase):
             self.assertEqual(c.notifications, [])
 
     def test_pipelined_reads_are_served_not_refused_busy(self):
-        """PROTOCOL.md section 1: a client may send many requests without
+        """docs/protocol.md, "Transport and framing": a client may send many requests without
         waiting. 1000 cheap node.get in one write on an otherwise idle server
         must all be served (backpressure, not 'busy', for a single client)."""
         nodes = ["CN-430100", "CN-430200", "JP", "CN-430000", "BE-mons"]
@@ -702,13 +705,31 @@ class Connections(ProtoCase):
             finally:
                 self.daemon = None
 
+    def wait_connections(self, client, n, timeout=5.0):
+        """Until server.info (asked on 'client') counts n connections. The
+        server learns of a client's close only when its loop reads the EOF,
+        so a slot freed by a just-closed socket (the harness's readiness
+        probe, a closed client) is not yet free when close() returns."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = client.call("server.info")["connections"]
+            if got == n or time.monotonic() > deadline:
+                self.assertEqual(got, n, "server.info connections")
+                return
+            time.sleep(0.01)
+
     def test_connection_limit(self):
         with h.Daemon(args=["--max-connections", "10"]) as d:
             self.daemon = d
             try:
-                held = [d.client(timeout=5) for _ in range(10)]
-                for c in held:
-                    self.assertEqual(c.call("server.ping"), "pong")
+                held = [d.client(timeout=5)]
+                # Only then open the others: the readiness probe's slot is
+                # free, so ten clients fit exactly.
+                self.wait_connections(held[0], 1)
+                for _ in range(9):
+                    held.append(d.client(timeout=5))
+                    self.assertEqual(held[-1].call("server.ping"), "pong")
+                self.wait_connections(held[0], 10)
                 extra = d.client(timeout=5)
                 self.assertTrue(extra.read_all_until_close(3.0), "the 11th connection was kept")
                 if extra.order:
@@ -717,7 +738,7 @@ class Connections(ProtoCase):
                 for c in held:      # the first ten are undisturbed
                     self.assertEqual(c.call("server.ping"), "pong")
                 held.pop().close()
-                time.sleep(0.2)
+                self.wait_connections(held[0], 9)
                 self.probe()        # a freed slot is reused
                 for c in held:
                     c.close()

@@ -9,10 +9,14 @@
 - generated_graph(): a seeded random graph (countries, provinces, cities,
   pairs) to load with import.batch.
 - proc_mem(): VmRSS / VmSize of a process from /proc.
+- dataset(): what the built-in datasets hold, counted from the files in
+  datasets/ (so tests compute their expected figures and never retype them).
 
 Everything binds loopback only; every wait is bounded.
 """
 
+import csv
+import json
 import os
 import random
 import shutil
@@ -77,6 +81,95 @@ def source_dir():
     return os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+HOME = "CN-430000"
+
+
+class Dataset:
+    """The figures a daemon started on built-in parts serves, counted from the
+    committed datasets/<part>/ files with no help from the server.
+
+    parts: ("hunan",) for `--dataset hunan`, ("hunan", "china") for the
+    default. Attributes: nodes (id -> row), pairs (list of rows), meta (the
+    hunan meta.json), and the counts below."""
+
+    def __init__(self, parts=("hunan", "china")):
+        self.parts = tuple(parts)
+        self.nodes, self.pairs = {}, []
+        for part in self.parts:
+            d = os.path.join(source_dir(), "datasets", part)
+            with open(os.path.join(d, "nodes.csv"), encoding="utf-8", newline="") as f:
+                for r in csv.DictReader(f):
+                    self.nodes[r["id"]] = r
+            with open(os.path.join(d, "pairs.csv"), encoding="utf-8", newline="") as f:
+                self.pairs.extend(csv.DictReader(f))
+        with open(os.path.join(source_dir(), "datasets", "hunan", "meta.json"),
+                  encoding="utf-8") as f:
+            self.meta = json.load(f)
+
+    def nodes_by_kind(self):
+        out = {"country": 0, "province": 0, "city": 0}
+        for r in self.nodes.values():
+            out[r["kind"]] += 1
+        return out
+
+    def pair_counts(self, keep=lambda p: True):
+        kept = [p for p in self.pairs if keep(p)]
+        return {"total": len(kept),
+                "sister": sum(1 for p in kept if p["kind"] == "sister"),
+                "friendly": sum(1 for p in kept if p["kind"] == "friendly")}
+
+    def is_unit(self, nid, home=HOME):
+        seen = set()
+        while nid and nid not in seen:
+            if nid == home:
+                return True
+            seen.add(nid)
+            nid = self.nodes.get(nid, {}).get("parent")
+        return False
+
+    def country_of(self, nid):
+        n = self.nodes[nid]
+        return n["country"] or nid
+
+    def home_pairs(self, as_of=None, min_confidence="low", home=HOME):
+        """Home pairs under the pair filters (docs/protocol.md)."""
+        rank = {"low": 0, "medium": 1, "high": 2}
+        out = []
+        for p in self.pairs:
+            if as_of is not None and p["since"] and int(p["since"][:4]) > as_of:
+                continue
+            if rank[p["confidence"] or "high"] < rank[min_confidence]:
+                continue
+            for u, o in ((p["a"], p["b"]), (p["b"], p["a"])):
+                if self.is_unit(u, home) and self.country_of(o) != "CN":
+                    out.append(p)
+                    break
+        return out
+
+    def home_countries(self, pairs):
+        return {self.country_of(p["b"]) if self.is_unit(p["a"]) else self.country_of(p["a"])
+                for p in pairs}
+
+    def pairs_touching(self, nid):
+        return [p for p in self.pairs if nid in (p["a"], p["b"])]
+
+    def pairs_in_country(self, iso):
+        return [p for p in self.pairs
+                if iso in (self.country_of(p["a"]), self.country_of(p["b"]))]
+
+
+_DATASETS = {}
+
+
+def dataset(parts=("hunan", "china")):
+    """The (cached) Dataset of these parts; the default is what twinnetd serves
+    without --dataset."""
+    key = tuple(parts)
+    if key not in _DATASETS:
+        _DATASETS[key] = Dataset(key)
+    return _DATASETS[key]
+
+
 def pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
@@ -92,8 +185,10 @@ class RpcError(Exception):
 class Daemon:
     """One twinnetd process. Use as a context manager or call start/stop."""
 
-    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0"):
+    def __init__(self, args=(), empty=False, preexec_fn=None, listen="127.0.0.1:0", http=None):
         self.args = list(args)
+        self.http = http                  # HTTP side port address (e.g. "127.0.0.1:0"); None: off
+        self.http_port = None
         self.empty = empty
         self.preexec_fn = preexec_fn      # extra set-up in the child (e.g. rlimits)
         self.listen = listen              # loopback unless a test says otherwise
@@ -109,6 +204,11 @@ class Daemon:
         cmd = [daemon_path(), "--listen", self.listen, "--port-file", port_file]
         if self.empty:
             cmd.append("--empty")
+        http_port_file = os.path.join(self.tmp, "http-port")
+        if self.http is None:
+            cmd += ["--http", "none"]
+        else:
+            cmd += ["--http", self.http, "--http-port-file", http_port_file]
         cmd += self.args
         self._stderr = open(self.stderr_path, "wb")
         extra = self.preexec_fn
@@ -128,6 +228,9 @@ class Daemon:
             try:
                 with open(port_file) as f:
                     text = f.read().strip()
+                if text and self.http is not None:
+                    with open(http_port_file) as f:
+                        self.http_port = int(f.read().strip())
                 if text:
                     self.port = int(text)
                     # The file may be written just before listen(); probe.

@@ -65,12 +65,12 @@ static void test_batch_parses(void) {
     CHECK(nodes != NULL && nodes->type == TN_V_ARR);
     CHECK(pairs != NULL && pairs->type == TN_V_ARR);
     if (nodes && pairs) {
-        CHECK_EQ_INT(nodes->u.a.n, csv_rows(tn_dataset_nodes_csv, tn_dataset_nodes_csv_len));
-        CHECK_EQ_INT(pairs->u.a.n, csv_rows(tn_dataset_pairs_csv, tn_dataset_pairs_csv_len));
+        CHECK_EQ_INT(nodes->u.a.n, csv_rows(tn_dataset_hunan_nodes_csv, tn_dataset_hunan_nodes_csv_len));
+        CHECK_EQ_INT(pairs->u.a.n, csv_rows(tn_dataset_hunan_pairs_csv, tn_dataset_hunan_pairs_csv_len));
     }
     /* The embedded arrays are NUL-terminated C strings as well. */
-    CHECK_EQ_INT(strlen(tn_dataset_meta_json), tn_dataset_meta_json_len);
-    CHECK_EQ_INT(strlen(tn_dataset_pairs_csv), tn_dataset_pairs_csv_len);
+    CHECK_EQ_INT(strlen(tn_dataset_hunan_meta_json), tn_dataset_hunan_meta_json_len);
+    CHECK_EQ_INT(strlen(tn_dataset_hunan_pairs_csv), tn_dataset_hunan_pairs_csv_len);
     tn_val_free(&opts);
     tn_error_clear(&err);
 }
@@ -93,8 +93,8 @@ static void test_load_into_model(void) {
         return;
     }
 
-    size_t nrows = csv_rows(tn_dataset_nodes_csv, tn_dataset_nodes_csv_len);
-    size_t prows = csv_rows(tn_dataset_pairs_csv, tn_dataset_pairs_csv_len);
+    size_t nrows = csv_rows(tn_dataset_hunan_nodes_csv, tn_dataset_hunan_nodes_csv_len);
+    size_t prows = csv_rows(tn_dataset_hunan_pairs_csv, tn_dataset_hunan_pairs_csv_len);
     CHECK_EQ_INT(tn_model_node_count(m), nrows);
     CHECK_EQ_INT(tn_model_pair_count(m), prows);
     CHECK(tn_model_epoch(m) > 0);
@@ -145,7 +145,7 @@ static void test_load_into_model(void) {
         high += p->confidence == TN_CONF_HIGH;
         medium += p->confidence == TN_CONF_MEDIUM;
         low += p->confidence == TN_CONF_LOW;
-        /* PROTOCOL.md section 5: as_of 2021 keeps undated pairs;
+        /* The pair filters (docs/protocol.md): as_of 2021 keeps undated pairs;
          * min_confidence medium keeps medium and high. */
         if ((p->since_year == 0 || p->since_year <= 2021) && p->confidence >= TN_CONF_MEDIUM) {
             stat_pairs++;
@@ -192,8 +192,75 @@ static void test_load_into_model(void) {
     tn_model_free(m);
 }
 
+/* The default dataset, hunan+china: every row of both directories loads in
+ * one batch; no china pair touches a Hunan unit, so the Hunan pairs are
+ * exactly those of the hunan part; the meta names the peer data. A replace
+ * import then drops the notes, so graph.stats cannot describe data that is
+ * gone. */
+static void test_hunan_china(void) {
+    tn_model_t *m = tn_model_new(NULL);
+    tn_error_t err = TN_ERROR_INIT;
+    tn_dataset_t which;
+    CHECK(m != NULL);
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(tn_dataset_parse("hunan+china", &which), 0);
+    CHECK_EQ_INT(which, TN_DATASET_HUNAN_CHINA);
+    CHECK_EQ_INT(which, TN_DATASET_DEFAULT);
+    CHECK_EQ_INT(tn_dataset_parse("china", &which), -1);
+    CHECK_EQ_STR(tn_dataset_name(TN_DATASET_HUNAN), "hunan");
+
+    tn_code_t rc = tn_dataset_load(m, TN_DATASET_HUNAN_CHINA, &err);
+    CHECK_EQ_INT(rc, TN_OK);
+    if (rc != TN_OK) {
+        fprintf(stderr, "  %s: %s\n", tn_code_name(rc), err.message);
+        tn_error_clear(&err);
+        tn_model_free(m);
+        return;
+    }
+    size_t hn = csv_rows(tn_dataset_hunan_nodes_csv, tn_dataset_hunan_nodes_csv_len);
+    size_t hp = csv_rows(tn_dataset_hunan_pairs_csv, tn_dataset_hunan_pairs_csv_len);
+    size_t cn = csv_rows(tn_dataset_china_nodes_csv, tn_dataset_china_nodes_csv_len);
+    size_t cp = csv_rows(tn_dataset_china_pairs_csv, tn_dataset_china_pairs_csv_len);
+    CHECK(cp > 1000);
+    CHECK_EQ_INT(tn_model_node_count(m), hn + cn);
+    CHECK_EQ_INT(tn_model_pair_count(m), hp + cp);
+    CHECK_EQ_INT(tn_model_epoch(m), 1);     /* one batch */
+
+    size_t np, unit_pairs = 0;
+    tn_pair_t *const *pairs = tn_model_pairs(m, &np);
+    for (size_t i = 0; i < np; i++)
+        unit_pairs += is_unit(m, pairs[i]->a) || is_unit(m, pairs[i]->b);
+    CHECK_EQ_INT(unit_pairs, hp);
+
+    const tn_val_t *meta = tn_model_meta(m);
+    CHECK_EQ_STR(tn_val_str(tn_map_get(meta, "dataset")), "hunan-builtin");
+    CHECK(tn_val_str(tn_map_get(meta, "note")) != NULL);
+    CHECK_EQ_STR(tn_val_str(tn_map_get(tn_map_get(meta, "peers"), "dataset")), "china-peer");
+    CHECK_EQ_INT(meta_int(meta, "peers", "pairs", NULL), (int64_t) cp);
+
+    /* Upsert keeps the notes; replace drops them. */
+    tn_val_t opts = TN_VAL_NIL, result = TN_VAL_NIL;
+    char why[100];
+    CHECK_EQ_INT(tn_val_from_json("{\"nodes\": [{\"id\": \"FR\", \"kind\": \"country\", "
+                                  "\"name\": \"France\"}]}", 62, &opts, why, sizeof why), 0);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &opts, &result, &err), TN_OK);
+    tn_val_free(&result);
+    CHECK(tn_map_get(tn_model_meta(m), "note") != NULL);
+    CHECK(tn_map_add_str(&opts, "mode", "replace") == 0);
+    CHECK_EQ_INT(tn_model_apply(m, TN_CHANGE_BATCH, &opts, &result, &err), TN_OK);
+    CHECK_EQ_INT(tn_model_node_count(m), 1);
+    CHECK(tn_map_get(tn_model_meta(m), "note") == NULL);
+    CHECK(tn_map_get(tn_model_meta(m), "reference") == NULL);
+    tn_val_free(&result);
+    tn_val_free(&opts);
+    tn_error_clear(&err);
+    tn_model_free(m);
+}
+
 int main(void) {
     RUN(test_batch_parses);
     RUN(test_load_into_model);
+    RUN(test_hunan_china);
     return TEST_DONE();
 }

@@ -387,7 +387,7 @@ static void test_huge_declared(void) {
         }
     }
 
-    /* msgpackr #200: array16 headers declaring 65535 items each pass a
+    /* A known attack on MessagePack decoders: array16 headers declaring 65535 items each pass a
      * per-header "count <= bytes left" test, yet a chain of them promises
      * far more than the message can hold. The pending rule stops the chain
      * at its second header. */

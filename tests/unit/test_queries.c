@@ -1,6 +1,6 @@
 /*
  * test_queries.c -- graph.stats, node.*, pair.list, query.coverage,
- * query.gaps, query.recommend and metrics.get on the hand-checked world of
+ * query.gaps and metrics.get on the hand-checked world of
  * data/small_world.h, with every filter, and every bad option rejected.
  */
 #include <stdatomic.h>
@@ -308,68 +308,6 @@ static void test_gaps(void) {
     tn_val_free(&r);
 }
 
-static void test_recommend(void) {
-    tn_val_t r = TN_VAL_NIL, again = TN_VAL_NIL;
-    tn_error_t err = TN_ERROR_INIT;
-    double aa = 1.0 / log(3.0);          /* Guangzhou has 3 partners */
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN-430100\"}"), TN_OK);
-    CHECK_EQ_STR(STR(G(&r, "unit")), "CN-430100");
-    const tn_val_t *it = G(&r, "items");
-    CHECK_EQ_INT(sw_len(it), 4);
-    CHECK_EQ_STR(STR(G(sw_at(it, 0), "id")), "KE-nairobi");
-    CHECK_NEAR(sw_num(G(sw_at(it, 0), "score")), aa + 0.25 + 0.5 + 0.25, 1e-12);
-    CHECK_EQ_STR(STR(G(sw_at(it, 0), "country")), "KE");
-    CHECK_EQ_STR(STR(G(sw_at(it, 1), "id")), "FR-lyon");
-    CHECK_NEAR(sw_num(G(sw_at(it, 1), "score")), aa + 0.5 + 0.25, 1e-12);
-    CHECK_EQ_STR(STR(G(sw_at(it, 2), "id")), "DE-munich");         /* 0.5 each: by id */
-    CHECK_NEAR(sw_num(G(sw_at(it, 2), "score")), 0.5, 1e-12);
-    CHECK_EQ_STR(STR(G(sw_at(it, 3), "id")), "JP-shiga");
-    CHECK_NEAR(sw_num(G(sw_at(it, 3), "score")), 0.5, 1e-12);
-    for (size_t i = 0; i < sw_len(it); i++)
-        CHECK(sw_len(G(sw_at(it, i), "reasons")) >= 1);
-    /* The reasons name the evidence. */
-    const tn_val_t *why = G(sw_at(it, 0), "reasons");
-    int guangzhou = 0, kenya = 0, africa = 0;
-    for (size_t i = 0; i < sw_len(why); i++) {
-        guangzhou |= strstr(STR(sw_at(why, i)), "Guangzhou") != NULL;
-        kenya |= strstr(STR(sw_at(why, i)), "Kenya") != NULL;
-        africa |= strstr(STR(sw_at(why, i)), "Africa") != NULL;
-    }
-    CHECK(guangzhou && kenya && africa);
-
-    /* Deterministic. */
-    CHECK_EQ_INT(sw_query(S, "query.recommend", "{\"unit\":\"CN-430100\"}", NULL, &again, &err),
-                 TN_OK);
-    CHECK(tn_val_equal(&r, &again));
-    tn_val_free(&again);
-
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN-430100\",\"top\":2}"), TN_OK);
-    CHECK_EQ_INT(sw_len(G(&r, "items")), 2);
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN-430100\",\"country\":\"jp\"}"), TN_OK);
-    CHECK_EQ_INT(sw_len(G(&r, "items")), 1);
-    CHECK_EQ_STR(STR(G(sw_at(G(&r, "items"), 0), "id")), "JP-shiga");
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN-430100\",\"region\":\"Europe\"}"), TN_OK);
-    CHECK_EQ_INT(sw_len(G(&r, "items")), 2);
-    CHECK_EQ_STR(STR(G(sw_at(G(&r, "items"), 0), "id")), "FR-lyon");
-    /* as_of 1989: Guangzhou's pairs are later, so no shared partner evidence. */
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN-430100\",\"as_of\":1989}"), TN_OK);
-    it = G(&r, "items");
-    CHECK_EQ_STR(STR(G(sw_at(it, 0), "id")), "KE-nairobi");
-    CHECK_NEAR(sw_num(G(sw_at(it, 0), "score")), 0.75, 1e-12);
-    /* Already-paired nodes and same-country nodes are never candidates. */
-    CHECK(item_by(it, "id", "US-stpaul") == NULL);
-    CHECK(item_by(it, "id", "CN-440100") == NULL);
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"CN\"}"), TN_ERR_INVALID_PARAMS);
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"nowhere\"}"), TN_ERR_NOT_FOUND);
-    CHECK_EQ_INT(Q("query.recommend", NULL), TN_ERR_INVALID_PARAMS);
-    /* A foreign unit gets Chinese candidates. */
-    CHECK_EQ_INT(Q("query.recommend", "{\"unit\":\"KE-nairobi\",\"top\":100}"), TN_OK);
-    it = G(&r, "items");
-    CHECK(item_by(it, "id", "CN-430100") != NULL);
-    CHECK(item_by(it, "id", "CN-440100") == NULL);
-    tn_val_free(&r);
-}
-
 static void test_metrics(void) {
     tn_val_t r = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
@@ -497,7 +435,6 @@ int main(void) {
     RUN(test_pair_list);
     RUN(test_coverage);
     RUN(test_gaps);
-    RUN(test_recommend);
     RUN(test_metrics);
     RUN(test_stop);
     RUN(test_invalid_options);

@@ -186,7 +186,7 @@ static void test_opts(void) {
 static void test_query_table(void) {
     size_t n = 0;
     const tn_query_def_t *all = tn_query_all(&n);
-    CHECK_EQ_INT(n, 11);
+    CHECK_EQ_INT(n, 16);                  /* eleven read methods, four planning queries and query.plan */
     for (size_t i = 0; i < n; i++) {
         CHECK(tn_query_find(all[i].name) == &all[i]);
         int has_deadline = tn_opt_spec_find(all[i].opts, "deadline_ms") != NULL;
@@ -233,7 +233,8 @@ static igraph_error_t ring_betweenness(igraph_integer_t n, igraph_vector_t *res)
     return IGRAPH_SUCCESS;
 }
 
-/* STYLE.md section 2.1: a stopped igraph call unwinds cleanly. */
+/* A stopped igraph call unwinds cleanly (igraph leaves the interrupted
+ * function's locals on its finally stack; the bridge must free them). */
 static void test_bridge_interrupt(void) {
     atomic_int flag = TN_STOP_DEADLINE;
     tn_qctx_t ctx = { &flag, NULL, NULL };

@@ -62,7 +62,7 @@ static void change(tn_store_t *st, tn_model_t *m, const char *method, const char
 }
 
 static tn_store_opts_t opts_empty(void) {
-    tn_store_opts_t o = { TN_FSYNC_ALWAYS, 0, 0, tn_registry_change_kind };
+    tn_store_opts_t o = { TN_FSYNC_ALWAYS, 0, 0, tn_registry_change_kind, 0 };
     return o;
 }
 

@@ -1,0 +1,374 @@
+/*
+ * communities.c -- query.communities: groups of partners that are densely
+ * tied to each other, by igraph's Louvain ("multilevel") or Leiden method,
+ * both maximising modularity.
+ *
+ * Leiden in igraph optimises the Constant Potts Model; with node weights =
+ * degrees and resolution gamma / (2m) its quality is modularity at
+ * resolution gamma (up to the constant factor 1/(2m)), which is how it is
+ * called here. Both methods draw random numbers (Louvain visits vertices
+ * in a shuffled order), so igraph's default generator is seeded with
+ * "seed" before each run: the same options on the same epoch give the
+ * same membership. Runs on the igraph thread only (its generator and
+ * handlers are process-wide).
+ *
+ * The reported "modularity" is igraph_modularity of the final membership
+ * at resolution 1 (the usual Newman-Girvan modularity, whatever
+ * "resolution" steered the search), on the same simple graph, where an
+ * isolated vertex is its own community. A graph with no edge has no
+ * modularity (0/0); it is reported as 0 with every vertex alone.
+ *
+ * Communities are numbered 0.. by size descending, then by their first
+ * member in id order, so the numbers do not depend on igraph's labels.
+ */
+#include "igraph_bridge.h"
+#include "planning.h"
+#include "query_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOP_MEMBERS 10
+#define TOP_COUNTRIES 5
+#define LEIDEN_BETA 0.01
+
+
+tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, tn_error_t *err) {
+    tn_code_t rc;
+    memset(o, 0, sizeof *o);
+    o->resolution = 1.0;
+    o->seed = 1;
+    o->top = 20;
+    if ((rc = tn_opts_validate(opts, tn_query_find("query.communities")->opts, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "graph", 0, tn_q_graph_names, &o->full, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "algorithm", 0, tn_q_comm_algo_names, &o->algorithm, err)) != TN_OK
+        || (rc = tn_opt_num(opts, "resolution", 0, 0.0, 1e6, &o->resolution, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "seed", 0, 0, INT64_MAX, &o->seed, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "top", 0, 1, 100000, &o->top, err)) != TN_OK
+        || (rc = tn_opt_bool(opts, "members", 0, &o->members, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK
+        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        return rc;
+    if (!(o->resolution > 0.0))
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS, "resolution: must be greater than 0");
+    return TN_OK;
+}
+
+/* Vertices of the chosen graph ("partnerships" or "full", the same two
+ * graphs query.centrality builds) and their edges, in snapshot order.
+ * -1 on OOM. */
+static int build_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64_t *gv, int64_t *of,
+                       size_t *n, igraph_vector_int_t *edges) {
+    size_t k = 0;
+    for (size_t v = 0; v < s->nnodes; v++) {
+        of[v] = -1;
+        if (full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
+            of[v] = (int64_t) k;
+            gv[k++] = (int64_t) v;
+        }
+    }
+    *n = k;
+    for (size_t p = 0; p < s->npairs; p++) {
+        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
+        if (!tn_filter_keep(f, s->pairs[p]) || a < 0 || b < 0)
+            continue;
+        if (igraph_vector_int_push_back(edges, a) != IGRAPH_SUCCESS
+            || igraph_vector_int_push_back(edges, b) != IGRAPH_SUCCESS)
+            return -1;
+    }
+    for (size_t v = 0; full && v < s->nnodes; v++) {
+        const tn_node_t *nd = s->nodes[v];
+        int64_t to = -1;
+        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
+            to = tn_snap_find(s, nd->parent);
+        if (nd->kind != TN_NODE_COUNTRY && to < 0)
+            to = s->country_of[v];
+        if (to < 0 || to == (int64_t) v)
+            continue;
+        if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
+            || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
+            return -1;
+    }
+    return 0;
+}
+
+/* Run the algorithm; fill membership, degree and modularity. igraph style. */
+static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
+                          const tn_communities_opts_t *o, igraph_vector_int_t *membership,
+                          igraph_vector_int_t *degree, double *modularity) {
+    igraph_t g;
+    igraph_vector_t nw;
+
+    IGRAPH_CHECK(igraph_create(&g, edges, n, IGRAPH_UNDIRECTED));
+    IGRAPH_FINALLY(igraph_destroy, &g);
+    IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
+    IGRAPH_CHECK(igraph_degree(&g, degree, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
+    igraph_integer_t m = igraph_ecount(&g);
+    *modularity = 0.0;
+    if (m == 0) {
+        IGRAPH_CHECK(igraph_vector_int_resize(membership, n));
+        for (igraph_integer_t i = 0; i < n; i++)
+            VECTOR(*membership)[i] = i;
+        igraph_destroy(&g);
+        IGRAPH_FINALLY_CLEAN(1);
+        return IGRAPH_SUCCESS;
+    }
+    IGRAPH_CHECK(igraph_rng_seed(igraph_rng_default(), (igraph_uint_t) o->seed));
+    if (o->algorithm == TN_COMM_MULTILEVEL) {
+        IGRAPH_CHECK(igraph_community_multilevel(&g, NULL, o->resolution, membership, NULL, NULL));
+    } else {
+        IGRAPH_VECTOR_INIT_FINALLY(&nw, n);
+        for (igraph_integer_t i = 0; i < n; i++)
+            VECTOR(nw)[i] = (double) VECTOR(*degree)[i];
+        IGRAPH_CHECK(igraph_community_leiden(&g, NULL, &nw, o->resolution / (2.0 * (double) m),
+                                             LEIDEN_BETA, false, -1, membership, NULL, NULL));
+        igraph_vector_destroy(&nw);
+        IGRAPH_FINALLY_CLEAN(1);
+    }
+    IGRAPH_CHECK(igraph_modularity(&g, membership, NULL, 1.0, false, modularity));
+    igraph_destroy(&g);
+    IGRAPH_FINALLY_CLEAN(1);
+    return IGRAPH_SUCCESS;
+}
+
+typedef struct comm {
+    int64_t label, size, first;
+} comm_t;
+
+static int cmp_comm(const void *x, const void *y) {
+    const comm_t *a = x, *b = y;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Renumber igraph's labels: by size descending, then first member. */
+static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) {
+    size_t n = r->n;
+    comm_t *c = calloc(n ? n : 1, sizeof *c);
+    int64_t *to = malloc((n ? n : 1) * sizeof *to);
+    if (c == NULL || to == NULL) {
+        free(c);
+        free(to);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        c[i] = (comm_t){ (int64_t) i, 0, -1 };
+    for (size_t i = 0; i < n; i++) {
+        int64_t l = VECTOR(*mem)[i];
+        c[l].size++;
+        if (c[l].first < 0)
+            c[l].first = (int64_t) i;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].size > 0)
+            c[k++] = c[i];
+    qsort(c, k, sizeof *c, cmp_comm);
+    r->size = malloc((k ? k : 1) * sizeof *r->size);
+    if (r->size == NULL) {
+        free(c);
+        free(to);
+        return -1;
+    }
+    for (size_t i = 0; i < k; i++) {
+        to[c[i].label] = (int64_t) i;
+        r->size[i] = c[i].size;
+    }
+    r->count = k;
+    for (size_t i = 0; i < n; i++)
+        r->membership[i] = to[VECTOR(*mem)[i]];
+    free(c);
+    free(to);
+    return 0;
+}
+
+tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t *o,
+                                 const tn_qctx_t *ctx, tn_communities_result_t *r, tn_error_t *err) {
+    igraph_vector_int_t edges, mem, deg;
+    tn_code_t rc = TN_OK;
+    size_t k = s->nnodes ? s->nnodes : 1;
+    int64_t *of = malloc(k * sizeof *of);
+
+    memset(r, 0, sizeof *r);
+    r->epoch = s->epoch;
+    r->full = o->full;
+    r->algorithm = o->algorithm;
+    r->members = o->members;
+    r->top = o->top;
+    r->gv = malloc(k * sizeof *r->gv);
+    r->degree = malloc(k * sizeof *r->degree);
+    r->membership = malloc(k * sizeof *r->membership);
+    if (of == NULL || r->gv == NULL || r->degree == NULL || r->membership == NULL) {
+        free(of);
+        tn_communities_result_free(r);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    tn_igraph_begin(ctx);
+    igraph_error_t ie = igraph_vector_int_init(&edges, 0);
+    if (ie == IGRAPH_SUCCESS && (ie = igraph_vector_int_init(&mem, 0)) != IGRAPH_SUCCESS)
+        igraph_vector_int_destroy(&edges);
+    if (ie == IGRAPH_SUCCESS && (ie = igraph_vector_int_init(&deg, 0)) != IGRAPH_SUCCESS) {
+        igraph_vector_int_destroy(&edges);
+        igraph_vector_int_destroy(&mem);
+    }
+    if (ie != IGRAPH_SUCCESS) {
+        tn_igraph_end();
+        free(of);
+        tn_communities_result_free(r);
+        return tn_igraph_fail(ie, err);
+    }
+    if (build_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    else if (tn_query_should_stop(ctx))
+        rc = tn_query_stopped(ctx, err);
+    else if ((ie = run((igraph_integer_t) r->n, &edges, o, &mem, &deg, &r->modularity)) != IGRAPH_SUCCESS)
+        rc = tn_igraph_fail(ie, err);
+    tn_igraph_end();
+    if (rc == TN_OK) {
+        if (!isfinite(r->modularity))
+            r->modularity = 0.0;
+        for (size_t i = 0; i < r->n; i++)
+            r->degree[i] = VECTOR(deg)[i];
+        if (renumber(r, &mem) != 0)
+            rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    igraph_vector_int_destroy(&edges);
+    igraph_vector_int_destroy(&mem);
+    igraph_vector_int_destroy(&deg);
+    free(of);
+    if (rc != TN_OK)
+        tn_communities_result_free(r);
+    return rc;
+}
+
+/* Graph vertices ordered by community, then degree descending, then id. */
+typedef struct member {
+    int64_t comm, deg, i;
+} member_t;
+
+static int cmp_member(const void *x, const void *y) {
+    const member_t *a = x, *b = y;
+    if (a->comm != b->comm)
+        return a->comm < b->comm ? -1 : 1;
+    if (a->deg != b->deg)
+        return a->deg > b->deg ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+typedef struct ccount {
+    int64_t v, nodes;
+} ccount_t;
+
+static int cmp_ccount(const void *x, const void *y) {
+    const ccount_t *a = x, *b = y;
+    if (a->nodes != b->nodes)
+        return a->nodes > b->nodes ? -1 : 1;
+    return (a->v > b->v) - (a->v < b->v);
+}
+
+/* The item of community c whose members are m[0..size). */
+static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int64_t c,
+                       const member_t *m, int64_t size, int64_t *per_country, ccount_t *cc,
+                       tn_val_t *items) {
+    tn_val_t it = TN_VAL_NIL, top = TN_VAL_NIL, countries = TN_VAL_NIL;
+    int bad = tn_val_set_map(&it, 4);
+    bad |= tn_map_add_int(&it, "community", c);
+    bad |= tn_map_add_int(&it, "size", size);
+    bad |= tn_val_set_arr(&top, TOP_MEMBERS);
+    for (int64_t i = 0; i < size && i < TOP_MEMBERS; i++)
+        bad |= tn_arr_push_str(&top, s->nodes[r->gv[m[i].i]]->id);
+    bad |= tn_map_add_take(&it, "top", &top);
+    size_t nc = 0;
+    for (int64_t i = 0; i < size; i++) {
+        int64_t cv = s->country_of[r->gv[m[i].i]];
+        if (cv < 0)
+            continue;
+        if (per_country[cv]++ == 0)
+            cc[nc++].v = cv;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        cc[i].nodes = per_country[cc[i].v];
+        per_country[cc[i].v] = 0;
+    }
+    qsort(cc, nc, sizeof *cc, cmp_ccount);
+    bad |= tn_val_set_arr(&countries, TOP_COUNTRIES);
+    for (size_t i = 0; i < nc && i < TOP_COUNTRIES; i++) {
+        tn_val_t e = TN_VAL_NIL;
+        bad |= tn_val_set_map(&e, 2);
+        bad |= tn_map_add_str(&e, "id", s->nodes[cc[i].v]->id);
+        bad |= tn_map_add_int(&e, "nodes", cc[i].nodes);
+        bad |= tn_arr_push_take(&countries, &e);
+    }
+    bad |= tn_map_add_take(&it, "countries", &countries);
+    return bad | tn_arr_push_take(items, &it);
+}
+
+int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, tn_val_t *out) {
+    size_t n = r->n ? r->n : 1, k = s->nnodes ? s->nnodes : 1;
+    member_t *m = malloc(n * sizeof *m);
+    int64_t *per_country = calloc(k, sizeof *per_country);
+    ccount_t *cc = malloc(k * sizeof *cc);
+    tn_val_t items = TN_VAL_NIL, mem = TN_VAL_NIL;
+    int bad = m == NULL || per_country == NULL || cc == NULL;
+    if (bad)
+        goto done;
+    for (size_t i = 0; i < r->n; i++)
+        m[i] = (member_t){ r->membership[i], r->degree[i], (int64_t) i };
+    qsort(m, r->n, sizeof *m, cmp_member);
+
+    bad |= tn_q_result_begin(out, s);
+    bad |= tn_map_add_str(out, "graph", tn_q_graph_names[r->full]);
+    bad |= tn_map_add_str(out, "algorithm", tn_q_comm_algo_names[r->algorithm]);
+    bad |= tn_map_add_float(out, "modularity", r->modularity);
+    bad |= tn_map_add_int(out, "count", (int64_t) r->count);
+    bad |= tn_val_set_arr(&items, 16);
+    size_t at = 0;
+    for (size_t c = 0; c < r->count && (int64_t) c < r->top && !bad; c++) {
+        bad |= encode_item(s, r, (int64_t) c, m + at, r->size[c], per_country, cc, &items);
+        at += (size_t) r->size[c];
+    }
+    bad |= tn_map_add_take(out, "items", &items);
+    if (r->members) {
+        bad |= tn_val_set_map(&mem, r->n);
+        for (size_t i = 0; i < r->n && !bad; i++)
+            bad |= tn_map_add_int(&mem, s->nodes[r->gv[i]]->id, r->membership[i]);
+        bad |= tn_map_add_take(out, "membership", &mem);
+    }
+done:
+    free(m);
+    free(per_country);
+    free(cc);
+    tn_val_free(&items);
+    tn_val_free(&mem);
+    if (bad)
+        tn_val_free(out);
+    return bad ? -1 : 0;
+}
+
+void tn_communities_result_free(tn_communities_result_t *r) {
+    if (r == NULL)
+        return;
+    free(r->gv);
+    free(r->degree);
+    free(r->membership);
+    free(r->size);
+    r->gv = r->degree = r->membership = r->size = NULL;
+    r->n = r->count = 0;
+}
+
+tn_code_t tn_q_communities(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
+                           tn_val_t *out, tn_error_t *err) {
+    tn_communities_opts_t o;
+    tn_communities_result_t r;
+    tn_code_t rc;
+    *out = TN_VAL_NIL;
+    if ((rc = tn_q_start(s, "query.communities", opts, err)) != TN_OK
+        || (rc = tn_communities_parse(opts, &o, err)) != TN_OK
+        || (rc = tn_communities_compute(s, &o, ctx, &r, err)) != TN_OK)
+        return rc;
+    int bad = tn_communities_encode(s, &r, out);
+    tn_communities_result_free(&r);
+    return bad ? tn_q_oom(out, err) : TN_OK;
+}
