@@ -18,6 +18,8 @@
  * - "damping" with a metric other than pagerank, and "cutoff" with one other
  *   than betweenness/closeness/harmonic, are invalid_params.
  */
+#include "centrality.h"
+
 #include "igraph_bridge.h"
 #include "query_internal.h"
 #include "split.h"
@@ -34,14 +36,7 @@ typedef enum metric {
 #define graph_names tn_q_graph_names
 #define node_kinds tn_q_node_kind_names
 
-typedef struct copts {
-    metric_t metric;
-    int full;               /* graph "full" (else "partnerships") */
-    int normalized;
-    double damping;
-    double cutoff;          /* < 0: exact */
-    int64_t approx;         /* betweenness from this many sampled sources; 0: exact */
-} copts_t;
+typedef tn_cmetric_t copts_t;
 
 /* Run the metric on the graph with n vertices and 'edges'; fill 'res'
  * (scores) and 'deg' (degrees in the simple graph). Both are initialized
@@ -158,10 +153,7 @@ static int build_edges(const tn_snap_t *s, const copts_t *o, const tn_filter_t *
     return 0;
 }
 
-typedef struct scored {
-    double score;
-    int64_t v;              /* snapshot vertex: its order is id order */
-} scored_t;
+typedef tn_scored_t scored_t;   /* v: snapshot vertex, whose order is id order */
 
 static int cmp_scored(const void *x, const void *y) {
     const scored_t *a = x, *b = y;
@@ -189,18 +181,22 @@ static double finish(const copts_t *o, double x, igraph_integer_t n) {
 }
 
 /* Rank the reported vertices (kind / country filter the report, not the
- * graph) and build the result. scores[i] and deg[i] belong to graph vertex
- * i, which is snapshot vertex gv[i]. 0, or -1 on out-of-memory. */
-static int emit(const tn_snap_t *s, const copts_t *o, int graph, int kind, const char *country,
-                int64_t top, const int64_t *gv, int64_t n, const double *scores,
-                const int64_t *deg, scored_t *rank, tn_val_t *out) {
+ * graph) into r. scores[i] and deg[i] belong to graph vertex i, which is
+ * snapshot vertex gv[i]. 0, or -1 on out-of-memory. */
+static int rank_into(const tn_snap_t *s, const tn_centrality_opts_t *co, const int64_t *gv,
+                     int64_t n, const double *scores, const int64_t *deg,
+                     tn_centrality_result_t *r) {
+    const copts_t *o = &co->m;
     size_t nr = 0;
+    scored_t *rank = malloc((n > 0 ? (size_t) n : 1) * sizeof *rank);
+    if (rank == NULL)
+        return -1;
     for (int64_t i = 0; i < n; i++) {
         int64_t v = gv[i];
         const tn_node_t *nd = s->nodes[v];
-        if (kind >= 0 && (int) nd->kind != kind)
+        if (co->kind >= 0 && (int) nd->kind != co->kind)
             continue;
-        if (country != NULL && !tn_q_eq_nocase(tn_q_country(s, v), country))
+        if (co->country != NULL && !tn_q_eq_nocase(tn_q_country(s, v), co->country))
             continue;
         if (o->metric == M_CONSTRAINT && deg[i] == 0)
             continue;               /* section 5: degree-0 vertices are left out */
@@ -209,25 +205,40 @@ static int emit(const tn_snap_t *s, const copts_t *o, int graph, int kind, const
         nr++;
     }
     qsort(rank, nr, sizeof *rank, cmp_scored);
-    if ((int64_t) nr > top)
-        nr = (size_t) top;
+    if ((int64_t) nr > co->top)
+        nr = (size_t) co->top;
+    r->items = rank;
+    r->n = nr;
+    r->metric = o->metric;
+    r->graph = co->graph;
+    return 0;
+}
 
+int tn_centrality_encode(const tn_snap_t *s, const tn_centrality_result_t *r, tn_val_t *out) {
     tn_val_t items = TN_VAL_NIL;
     int bad = tn_q_result_begin(out, s);
-    bad |= tn_map_add_str(out, "metric", metric_names[o->metric]);
-    bad |= tn_map_add_str(out, "graph", graph_names[graph]);
-    bad |= tn_val_set_arr(&items, nr);
-    for (size_t i = 0; i < nr && !bad; i++) {
+    bad |= tn_map_add_str(out, "metric", metric_names[r->metric]);
+    bad |= tn_map_add_str(out, "graph", graph_names[r->graph]);
+    bad |= tn_val_set_arr(&items, r->n);
+    for (size_t i = 0; i < r->n && !bad; i++) {
         tn_val_t it = TN_VAL_NIL;
-        const tn_node_t *nd = s->nodes[rank[i].v];
+        const tn_node_t *nd = s->nodes[r->items[i].v];
         bad |= tn_val_set_map(&it, 3);
         bad |= tn_map_add_str(&it, "id", nd->id);
         bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
-        bad |= tn_map_add_float(&it, "score", rank[i].score);
+        bad |= tn_map_add_float(&it, "score", r->items[i].score);
         bad |= tn_arr_push_take(&items, &it);
+        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "items", &items);
+    tn_val_free(&items);
     return bad ? -1 : 0;
+}
+
+void tn_centrality_result_free(tn_centrality_result_t *r) {
+    free(r->items);
+    r->items = NULL;
+    r->n = 0;
 }
 
 typedef struct edge {
@@ -246,17 +257,17 @@ static int cmp_edge(const void *x, const void *y) {
  * igraph state, it may run on any thread, so the service answers degree
  * queries (what dashboards ask for) on its plain-C worker, never behind a
  * long betweenness on the igraph thread. */
-static tn_code_t degree_plain(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
-                              int graph, int kind, const char *country, int64_t top,
-                              tn_val_t *out, tn_error_t *err) {
+static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co,
+                              tn_centrality_result_t *r, tn_error_t *err) {
+    const copts_t *o = &co->m;
+    const tn_filter_t *f = &co->f;
     size_t k = s->nnodes ? s->nnodes : 1;
     int64_t *gv = malloc(k * sizeof *gv), *of = malloc(k * sizeof *of);
     int64_t *deg = calloc(k, sizeof *deg);
     double *score = malloc(k * sizeof *score);
-    scored_t *rank = malloc(k * sizeof *rank);
     edge_t *e = malloc((s->npairs + s->nnodes + 1) * sizeof *e);
     tn_code_t rc = TN_OK;
-    if (!gv || !of || !deg || !score || !rank || !e) {
+    if (!gv || !of || !deg || !score || !e) {
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
         goto done;
     }
@@ -295,16 +306,13 @@ static tn_code_t degree_plain(const tn_snap_t *s, const copts_t *o, const tn_fil
     }
     for (int64_t i = 0; i < n; i++)
         score[i] = (double) deg[i];
-    if (emit(s, o, graph, kind, country, top, gv, n, score, deg, rank, out) != 0)
+    if (rank_into(s, co, gv, n, score, deg, r) != 0)
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
 done:
-    if (rc != TN_OK)
-        tn_val_free(out);
     free(gv);
     free(of);
     free(deg);
     free(score);
-    free(rank);
     free(e);
     return rc;
 }
@@ -312,48 +320,70 @@ done:
 /* ---- scores memo ----
  * The expensive part of a query is the metric; "top", "kind", "country"
  * and "normalized" only shape the report. So the last few raw score
- * vectors are kept, keyed by snapshot, metric options and pair filters: a
- * planner who asks for the top 10, then the top 50, then only cities, pays
- * for one betweenness. The memo holds a reference on its snapshot (so a
- * key can never name a freed one) and is touched only by the igraph
- * thread, the one thread that runs this query. */
+ * vectors are kept with the snapshot they were computed on, keyed by
+ * metric options and pair filters: a planner who asks for the top 10,
+ * then the top 50, then only cities, pays for one betweenness. The memo
+ * lives and dies with its snapshot (snap->memo) and is touched only by
+ * the igraph thread, the one thread that runs this query. */
 
 #define MEMO_SLOTS 4
 
-typedef struct memo {
-    tn_snap_t *snap;
+typedef struct memo_slot {
+    int used;
     copts_t o;
     tn_filter_t f;
     igraph_integer_t n;
     int64_t *gv;
     double *res;
     igraph_integer_t *deg;
+} memo_slot_t;
+
+typedef struct memo {
+    memo_slot_t slot[MEMO_SLOTS];
+    unsigned next;
+    uint64_t computed;          /* metric computations on this snapshot */
 } memo_t;
 
-static memo_t memo[MEMO_SLOTS];
-static unsigned memo_next;
-
-static int memo_same(const memo_t *m, const tn_snap_t *s, const copts_t *o, const tn_filter_t *f) {
-    return m->snap == s && m->o.metric == o->metric && m->o.full == o->full
-           && m->o.damping == o->damping && m->o.cutoff == o->cutoff
-           && m->o.approx == o->approx && m->f.as_of == f->as_of
-           && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
-}
-
-static void memo_clear(memo_t *m) {
-    tn_snap_release(m->snap);
+static void slot_clear(memo_slot_t *m) {
     free(m->gv);
     free(m->res);
     free(m->deg);
     memset(m, 0, sizeof *m);
 }
 
+static void memo_free(void *p) {
+    memo_t *m = p;
+    for (int i = 0; m != NULL && i < MEMO_SLOTS; i++)
+        slot_clear(&m->slot[i]);
+    free(m);
+}
+
+/* The snapshot's memo, made on first use (NULL on out-of-memory). */
+static memo_t *memo_of(const tn_snap_t *cs) {
+    tn_snap_t *s = (tn_snap_t *) cs;     /* the memo is the one mutable part */
+    if (s->memo == NULL && (s->memo = calloc(1, sizeof(memo_t))) != NULL)
+        s->memo_free = memo_free;
+    return s->memo;
+}
+
+uint64_t tn_q_centrality_computed(const tn_snap_t *s) {
+    const memo_t *m = s->memo;
+    return m != NULL ? m->computed : 0;
+}
+
+static int slot_same(const memo_slot_t *m, const copts_t *o, const tn_filter_t *f) {
+    return m->used && m->o.metric == o->metric && m->o.full == o->full
+           && m->o.damping == o->damping && m->o.cutoff == o->cutoff
+           && m->o.approx == o->approx && m->f.as_of == f->as_of
+           && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
+}
+
 /* Fill gv, res and deg from a matching entry: 1 if found. */
-static int memo_find(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f, int64_t *gv,
+static int memo_find(memo_t *memo, const copts_t *o, const tn_filter_t *f, int64_t *gv,
                      igraph_integer_t *n, igraph_vector_t *res, igraph_vector_int_t *deg) {
-    for (int i = 0; i < MEMO_SLOTS; i++) {
-        const memo_t *m = &memo[i];
-        if (m->snap == NULL || !memo_same(m, s, o, f))
+    for (int i = 0; memo != NULL && i < MEMO_SLOTS; i++) {
+        const memo_slot_t *m = &memo->slot[i];
+        if (!slot_same(m, o, f))
             continue;
         if (igraph_vector_resize(res, m->n) != IGRAPH_SUCCESS
             || igraph_vector_int_resize(deg, m->n) != IGRAPH_SUCCESS)
@@ -370,17 +400,19 @@ static int memo_find(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
 }
 
 /* Keep a computed vector (best effort: out of memory just skips it). */
-static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
+static void memo_keep(memo_t *memo, const copts_t *o, const tn_filter_t *f,
                       const int64_t *gv, igraph_integer_t n, const igraph_vector_t *res,
                       const igraph_vector_int_t *deg) {
-    memo_t *m = &memo[memo_next++ % MEMO_SLOTS];
-    memo_clear(m);
+    if (memo == NULL)
+        return;
+    memo_slot_t *m = &memo->slot[memo->next++ % MEMO_SLOTS];
+    slot_clear(m);
     size_t k = n > 0 ? (size_t) n : 1;
     m->gv = malloc(k * sizeof *m->gv);
     m->res = malloc(k * sizeof *m->res);
     m->deg = malloc(k * sizeof *m->deg);
     if (m->gv == NULL || m->res == NULL || m->deg == NULL) {
-        memo_clear(m);
+        slot_clear(m);
         return;
     }
     for (igraph_integer_t i = 0; i < n; i++) {
@@ -391,7 +423,7 @@ static void memo_keep(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f
     m->n = n;
     m->o = *o;
     m->f = *f;
-    m->snap = tn_snap_retain((tn_snap_t *) s);
+    m->used = 1;
 }
 
 /* Degree is computed in plain C (no igraph state at all), so the
@@ -401,61 +433,65 @@ int tn_q_centrality_needs_igraph(const tn_val_t *opts) {
     return metric == NULL || strcmp(metric, metric_names[M_DEGREE]) != 0;
 }
 
-/* query.centrality (options in the table of query.c). */
-tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                          tn_val_t *out, tn_error_t *err) {
-    copts_t o = { M_DEGREE, 0, 0, 0.85, -1.0, 0 };
-    int metric = 0, graph = 0, kind = -1;
-    const char *country = NULL;
-    int64_t top = 20;
-    tn_filter_t f;
-    tn_code_t rc;
+/* ---- query.centrality (options in the table of query.c) ---- */
 
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.centrality", opts, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "metric", 1, metric_names, &metric, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "graph", 0, graph_names, &graph, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "kind", 0, node_kinds, &kind, err)) != TN_OK
-        || (rc = tn_opt_str(opts, "country", 0, &country, err)) != TN_OK
-        || (rc = tn_opt_int(opts, "top", 0, 1, 100000, &top, err)) != TN_OK
-        || (rc = tn_opt_bool(opts, "normalized", 0, &o.normalized, err)) != TN_OK
-        || (rc = tn_opt_num(opts, "damping", 0, 0.0, 1.0, &o.damping, err)) != TN_OK
-        || (rc = tn_opt_num(opts, "cutoff", 0, 0.0, 1e9, &o.cutoff, err)) != TN_OK
-        || (rc = tn_opt_int(opts, "approx", 0, 1, 100000000, &o.approx, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 0, &f, err)) != TN_OK
+tn_code_t tn_centrality_parse(const tn_val_t *opts, tn_centrality_opts_t *co, tn_error_t *err) {
+    copts_t *o = &co->m;
+    tn_code_t rc;
+    *o = (copts_t){ M_DEGREE, 0, 0, 0.85, -1.0, 0 };
+    co->graph = 0;
+    co->kind = -1;
+    co->country = NULL;
+    co->top = 20;
+    if ((rc = tn_opt_enum(opts, "metric", 1, metric_names, &o->metric, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "graph", 0, graph_names, &co->graph, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "kind", 0, node_kinds, &co->kind, err)) != TN_OK
+        || (rc = tn_opt_str(opts, "country", 0, &co->country, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "top", 0, 1, 100000, &co->top, err)) != TN_OK
+        || (rc = tn_opt_bool(opts, "normalized", 0, &o->normalized, err)) != TN_OK
+        || (rc = tn_opt_num(opts, "damping", 0, 0.0, 1.0, &o->damping, err)) != TN_OK
+        || (rc = tn_opt_num(opts, "cutoff", 0, 0.0, 1e9, &o->cutoff, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "approx", 0, 1, 100000000, &o->approx, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 0, &co->f, err)) != TN_OK
         || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
         return rc;
-    o.metric = (metric_t) metric;
-    o.full = graph == 1;
+    o->full = co->graph == 1;
     /* damping 1 leaves PageRank without a unique solution. */
-    if (o.damping >= 1.0)
+    if (o->damping >= 1.0)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'damping' must be below 1");
     if (tn_map_get(opts, "damping") && tn_map_get(opts, "damping")->type != TN_V_NIL
-        && o.metric != M_PAGERANK)
+        && o->metric != M_PAGERANK)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'damping' applies only to pagerank");
-    if (o.cutoff >= 0 && o.metric != M_BETWEENNESS && o.metric != M_CLOSENESS
-        && o.metric != M_HARMONIC)
+    if (o->cutoff >= 0 && o->metric != M_BETWEENNESS && o->metric != M_CLOSENESS
+        && o->metric != M_HARMONIC)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'cutoff' applies only to betweenness, closeness and harmonic");
-    if (o.approx > 0 && (o.metric != M_BETWEENNESS || o.cutoff >= 0))
+    if (o->approx > 0 && (o->metric != M_BETWEENNESS || o->cutoff >= 0))
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'approx' applies only to betweenness without 'cutoff'");
+    return TN_OK;
+}
+
+tn_code_t tn_centrality_compute(const tn_snap_t *s, const tn_centrality_opts_t *co,
+                                const tn_qctx_t *ctx, tn_centrality_result_t *r, tn_error_t *err) {
+    const copts_t o = co->m;
+    const tn_filter_t f = co->f;
+    tn_code_t rc;
     if (tn_query_should_stop(ctx))
         return tn_query_stopped(ctx, err);
     if (o.metric == M_DEGREE)
-        return degree_plain(s, &o, &f, graph, kind, country, top, out, err);
+        return degree_plain(s, co, r, err);
 
     size_t k = s->nnodes ? s->nnodes : 1;
     int64_t *gv = malloc(k * sizeof *gv), *of = malloc(k * sizeof *of);
-    scored_t *rank = malloc(k * sizeof *rank);
     igraph_vector_int_t edges, deg;
     igraph_vector_t res;
     igraph_integer_t n = 0;
     int have_edges = 0, have_deg = 0, have_res = 0;
     rc = TN_OK;
 
-    tn_igraph_begin(ctx);
-    if (gv == NULL || of == NULL || rank == NULL)
+    /* igraph's handlers see ctx through tn_query_run's bracket. */
+    if (gv == NULL || of == NULL)
         goto oom;
     if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS)
         goto oom;
@@ -466,7 +502,8 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
     if (igraph_vector_init(&res, 0) != IGRAPH_SUCCESS)
         goto oom;
     have_res = 1;
-    if (!memo_find(s, &o, &f, gv, &n, &res, &deg)) {
+    memo_t *memo = memo_of(s);
+    if (!memo_find(memo, &o, &f, gv, &n, &res, &deg)) {
         if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
             goto oom;
         /* Our own check of every vertex id before igraph sees it. */
@@ -483,20 +520,17 @@ tn_code_t tn_q_centrality(const tn_snap_t *s, const tn_val_t *opts, const tn_qct
                 goto done;
             }
         }
-        memo_keep(s, &o, &f, gv, n, &res, &deg);
+        if (memo != NULL)
+            memo->computed++;
+        memo_keep(memo, &o, &f, gv, n, &res, &deg);
     }
 
-    int bad = emit(s, &o, graph, kind, country, top, gv, (int64_t) n, VECTOR(res), VECTOR(deg),
-                   rank, out);
-    if (bad)
+    if (rank_into(s, co, gv, (int64_t) n, VECTOR(res), VECTOR(deg), r) != 0)
         goto oom;
     goto done;
 oom:
     rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
 done:
-    tn_igraph_end();
-    if (rc != TN_OK)
-        tn_val_free(out);
     if (have_res)
         igraph_vector_destroy(&res);
     if (have_deg)
@@ -505,6 +539,7 @@ done:
         igraph_vector_int_destroy(&edges);
     free(gv);
     free(of);
-    free(rank);
     return rc;
 }
+
+TN_Q_ADAPTER(tn_q_centrality, tn_centrality, "query.centrality")

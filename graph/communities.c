@@ -205,7 +205,7 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
         tn_communities_result_free(r);
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     }
-    tn_igraph_begin(ctx);
+    /* igraph's handlers see ctx through tn_query_run's bracket. */
     igraph_error_t ie = igraph_vector_int_init(&edges, 0);
     if (ie == IGRAPH_SUCCESS && (ie = igraph_vector_int_init(&mem, 0)) != IGRAPH_SUCCESS)
         igraph_vector_int_destroy(&edges);
@@ -214,7 +214,6 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
         igraph_vector_int_destroy(&mem);
     }
     if (ie != IGRAPH_SUCCESS) {
-        tn_igraph_end();
         free(of);
         tn_communities_result_free(r);
         return tn_igraph_fail(ie, err);
@@ -225,7 +224,6 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
         rc = tn_query_stopped(ctx, err);
     else if ((ie = run((igraph_integer_t) r->n, &edges, o, &mem, &deg, &r->modularity)) != IGRAPH_SUCCESS)
         rc = tn_igraph_fail(ie, err);
-    tn_igraph_end();
     if (rc == TN_OK) {
         if (!isfinite(r->modularity))
             r->modularity = 0.0;

@@ -15,7 +15,7 @@
  * - Groups are sorted by name; countries and units by pairs descending,
  *   then id.
  */
-#include "query_internal.h"
+#include "coverage.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,10 +189,10 @@ static const char *group_of(const tn_node_t *nd, tn_q_by_t by, const char *tag) 
     return NULL;
 }
 
-/* One map per group, by group name. See query_internal.h. */
-int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
-                      const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
-                      const unsigned char *keep, tn_val_t *items) {
+/* The groups, by group name (coverage.h). */
+int tn_q_cover_groups_compute(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
+                              const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
+                              const unsigned char *keep, tn_q_group_t **out, size_t *nout) {
     size_t n = s->nnodes, k = n ? n : 1, ng = 0;
     const char **names = malloc(k * sizeof *names);
     int64_t *gix = malloc(k * sizeof *gix);
@@ -249,18 +249,14 @@ int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_
     for (size_t i = 0; i < np; i++)
         if (i == 0 || v[i].key != v[i - 1].key || v[i].unit != v[i - 1].unit)
             gu[v[i].key]++;
+    *out = malloc((ng ? ng : 1) * sizeof **out);
+    if (*out == NULL)
+        goto out;
+    for (size_t g = 0; g < ng; g++)
+        (*out)[g] = (tn_q_group_t) { names[g], gc[g], gcov[g], gp[g], gu[g],
+                                     gc[g] ? (double) gcov[g] / (double) gc[g] : 0.0 };
+    *nout = ng;
     rc = 0;
-    for (size_t g = 0; g < ng && rc == 0; g++) {
-        tn_val_t it = TN_VAL_NIL;
-        rc |= tn_val_set_map(&it, 6);
-        rc |= tn_map_add_str(&it, "group", names[g]);
-        rc |= tn_map_add_int(&it, "countries", gc[g]);
-        rc |= tn_map_add_int(&it, "covered", gcov[g]);
-        rc |= tn_map_add_float(&it, "ratio", gc[g] ? (double) gcov[g] / (double) gc[g] : 0.0);
-        rc |= tn_map_add_int(&it, "pairs", gp[g]);
-        rc |= tn_map_add_int(&it, "units", gu[g]);
-        rc |= tn_arr_push_take(items, &it);
-    }
 out:
     free(names);
     free(gix);
@@ -269,6 +265,36 @@ out:
     free(gcov);
     free(gp);
     free(gu);
+    return rc;
+}
+
+int tn_q_groups_encode(const tn_q_group_t *g, size_t n, tn_val_t *items) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tn_val_t it = TN_VAL_NIL;
+        rc |= tn_val_set_map(&it, 6);
+        rc |= tn_map_add_str(&it, "group", g[i].group);
+        rc |= tn_map_add_int(&it, "countries", g[i].countries);
+        rc |= tn_map_add_int(&it, "covered", g[i].covered);
+        rc |= tn_map_add_float(&it, "ratio", g[i].ratio);
+        rc |= tn_map_add_int(&it, "pairs", g[i].pairs);
+        rc |= tn_map_add_int(&it, "units", g[i].units);
+        rc |= tn_arr_push_take(items, &it);
+        tn_val_free(&it);
+    }
+    return rc;
+}
+
+/* Both steps at once (query_internal.h). */
+int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
+                      const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
+                      const unsigned char *keep, tn_val_t *items) {
+    tn_q_group_t *g = NULL;
+    size_t n = 0;
+    int rc = tn_q_cover_groups_compute(s, h, f, c, by, tag, keep, &g, &n);
+    if (rc == 0)
+        rc = tn_q_groups_encode(g, n, items);
+    free(g);
     return rc;
 }
 
@@ -306,91 +332,92 @@ static int64_t *ranked(const tn_snap_t *s, const unsigned char *sel, const int64
     return r;
 }
 
-/* The query.coverage result for 'by' (TN_Q_COV_*). */
-tn_code_t tn_q_coverage_build(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
-                              int by, const char *tag, const tn_qctx_t *ctx,
-                              tn_val_t *out, tn_error_t *err) {
-    tn_q_cover_t c;
-    tn_code_t code = tn_q_cover_init(s, h, f, ctx, &c, err);
-    tn_val_t total = TN_VAL_NIL, items = TN_VAL_NIL;
-    int rc = 0;
-    if (code != TN_OK)
-        return code;
-    rc |= tn_q_result_begin(out, s);
-    rc |= tn_map_add_str(out, "home", h->id);
-    rc |= tn_val_set_map(&total, 3);
-    rc |= tn_map_add_int(&total, "countries", (int64_t) c.candidates);
-    rc |= tn_map_add_int(&total, "covered", (int64_t) c.candidates_covered);
-    rc |= tn_map_add_int(&total, "pairs", (int64_t) c.pairs);
-    rc |= tn_map_add_take(out, "total", &total);
-    rc |= tn_val_set_arr(&items, 16);
-    if (by == TN_Q_COV_REGION || by == TN_Q_COV_SUBREGION || by == TN_Q_COV_TAG) {
-        tn_q_by_t g = by == TN_Q_COV_REGION ? TN_Q_BY_REGION
-                      : by == TN_Q_COV_SUBREGION ? TN_Q_BY_SUBREGION : TN_Q_BY_TAG;
-        rc |= tn_q_cover_groups(s, h, f, &c, g, tag, NULL, &items);
-    } else {
-        unsigned char *sel = calloc(s->nnodes ? s->nnodes : 1, 1);
-        const int64_t *counts = by == TN_Q_COV_COUNTRY ? c.cpairs : c.upairs;
-        size_t nr = 0;
-        int64_t *r = NULL;
-        if (sel != NULL) {
-            for (size_t v = 0; v < s->nnodes; v++)
-                sel[v] = by == TN_Q_COV_COUNTRY ? c.candidate[v] && c.cpairs[v] > 0 : h->unit[v];
-            r = ranked(s, sel, counts, &nr);
-        }
-        rc |= r == NULL ? -1 : 0;
-        for (size_t i = 0; r != NULL && i < nr && rc == 0; i++) {
-            const tn_node_t *nd = s->nodes[r[i]];
-            tn_val_t it = TN_VAL_NIL;
-            rc |= tn_val_set_map(&it, 5);
-            rc |= tn_map_add_str(&it, "id", nd->id);
-            rc |= tn_map_add_str(&it, "name", tn_q_name(nd));
-            if (by == TN_Q_COV_COUNTRY) {
-                rc |= tn_map_add_str(&it, "region", nd->region);
-                rc |= tn_map_add_int(&it, "pairs", c.cpairs[r[i]]);
-                rc |= tn_map_add_int(&it, "units", c.cunits[r[i]]);
-            } else {
-                rc |= tn_map_add_int(&it, "pairs", c.upairs[r[i]]);
-                rc |= tn_map_add_int(&it, "countries", c.ucountries[r[i]]);
-                rc |= tn_map_add_int(&it, "regions", c.uregions[r[i]]);
-            }
-            rc |= tn_arr_push_take(&items, &it);
-        }
-        free(sel);
-        free(r);
-    }
-    rc |= tn_map_add_take(out, "items", &items);
-    tn_q_cover_destroy(&c);
-    if (rc != 0)
-        return tn_q_oom(out, err);
+/* ---- query.coverage {home, by, tag, kind, as_of, min_confidence} ---- */
+
+tn_code_t tn_coverage_parse(const tn_val_t *opts, tn_coverage_opts_t *o, tn_error_t *err) {
+    tn_code_t rc;
+    *o = (tn_coverage_opts_t){ NULL, NULL, TN_Q_COV_REGION, TN_FILTER_ALL };
+    if ((rc = tn_opt_str(opts, "home", 0, &o->home, err)) != TN_OK
+        || (rc = tn_opt_enum(opts, "by", 0, tn_q_cov_by_names, &o->by, err)) != TN_OK
+        || (rc = tn_opt_str(opts, "tag", 0, &o->tag, err)) != TN_OK
+        || (rc = tn_opt_filter(opts, 1, &o->f, err)) != TN_OK
+        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+        return rc;
+    if (o->tag != NULL && o->by != TN_Q_COV_TAG)
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'tag' applies only to by: \"tag\"");
+    if (o->by == TN_Q_COV_TAG && o->tag == NULL)
+        o->tag = "bri";            /* the one policy grouping the protocol names */
     return TN_OK;
 }
 
-/* query.coverage: {home, by, tag, kind, as_of, min_confidence}. */
-tn_code_t tn_q_coverage(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                        tn_val_t *out, tn_error_t *err) {
-    const char *const *bys = tn_q_cov_by_names;
-    const char *home = NULL, *tag = NULL;
-    int by = TN_Q_COV_REGION;
-    tn_filter_t f;
-    tn_q_home_t h;
+tn_code_t tn_coverage_compute(const tn_snap_t *s, const tn_coverage_opts_t *o, const tn_qctx_t *ctx,
+                              tn_coverage_result_t *r, tn_error_t *err) {
     tn_code_t rc;
-
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.coverage", opts, err)) != TN_OK
-        || (rc = tn_opt_str(opts, "home", 0, &home, err)) != TN_OK
-        || (rc = tn_opt_enum(opts, "by", 0, bys, &by, err)) != TN_OK
-        || (rc = tn_opt_str(opts, "tag", 0, &tag, err)) != TN_OK
-        || (rc = tn_opt_filter(opts, 1, &f, err)) != TN_OK
-        || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
+    r->by = o->by;
+    if ((rc = tn_q_home_init(s, o->home, &r->h, err)) != TN_OK
+        || (rc = tn_q_cover_init(s, &r->h, &o->f, ctx, &r->c, err)) != TN_OK)
         return rc;
-    if (tag != NULL && by != TN_Q_COV_TAG)
-        return tn_error_set(err, TN_ERR_INVALID_PARAMS, "option 'tag' applies only to by: \"tag\"");
-    if (by == TN_Q_COV_TAG && tag == NULL)
-        tag = "bri";            /* the one policy grouping the protocol names */
-    if ((rc = tn_q_home_init(s, home, &h, err)) != TN_OK)
-        return rc;
-    rc = tn_q_coverage_build(s, &h, &f, by, tag, ctx, out, err);
-    tn_q_home_destroy(&h);
-    return rc;
+    if (o->by == TN_Q_COV_REGION || o->by == TN_Q_COV_SUBREGION || o->by == TN_Q_COV_TAG) {
+        tn_q_by_t g = o->by == TN_Q_COV_REGION ? TN_Q_BY_REGION
+                      : o->by == TN_Q_COV_SUBREGION ? TN_Q_BY_SUBREGION : TN_Q_BY_TAG;
+        if (tn_q_cover_groups_compute(s, &r->h, &o->f, &r->c, g, o->tag, NULL, &r->groups,
+                                      &r->ngroups) != 0)
+            return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+        return TN_OK;
+    }
+    unsigned char *sel = calloc(s->nnodes ? s->nnodes : 1, 1);
+    if (sel == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    for (size_t v = 0; v < s->nnodes; v++)
+        sel[v] = o->by == TN_Q_COV_COUNTRY ? r->c.candidate[v] && r->c.cpairs[v] > 0 : r->h.unit[v];
+    r->ranked = ranked(s, sel, o->by == TN_Q_COV_COUNTRY ? r->c.cpairs : r->c.upairs, &r->nranked);
+    free(sel);
+    return r->ranked == NULL ? tn_error_set(err, TN_ERR_INTERNAL, "out of memory") : TN_OK;
 }
+
+int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val_t *out) {
+    const tn_q_cover_t *c = &r->c;
+    tn_val_t total = TN_VAL_NIL, items = TN_VAL_NIL;
+    int rc = tn_q_result_begin(out, s);
+    rc |= tn_map_add_str(out, "home", r->h.id);
+    rc |= tn_val_set_map(&total, 3);
+    rc |= tn_map_add_int(&total, "countries", (int64_t) c->candidates);
+    rc |= tn_map_add_int(&total, "covered", (int64_t) c->candidates_covered);
+    rc |= tn_map_add_int(&total, "pairs", (int64_t) c->pairs);
+    rc |= tn_map_add_take(out, "total", &total);
+    rc |= tn_val_set_arr(&items, 16);
+    rc |= tn_q_groups_encode(r->groups, r->ngroups, &items);
+    for (size_t i = 0; i < r->nranked && rc == 0; i++) {
+        int64_t v = r->ranked[i];
+        const tn_node_t *nd = s->nodes[v];
+        tn_val_t it = TN_VAL_NIL;
+        rc |= tn_val_set_map(&it, 5);
+        rc |= tn_map_add_str(&it, "id", nd->id);
+        rc |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        if (r->by == TN_Q_COV_COUNTRY) {
+            rc |= tn_map_add_str(&it, "region", nd->region);
+            rc |= tn_map_add_int(&it, "pairs", c->cpairs[v]);
+            rc |= tn_map_add_int(&it, "units", c->cunits[v]);
+        } else {
+            rc |= tn_map_add_int(&it, "pairs", c->upairs[v]);
+            rc |= tn_map_add_int(&it, "countries", c->ucountries[v]);
+            rc |= tn_map_add_int(&it, "regions", c->uregions[v]);
+        }
+        rc |= tn_arr_push_take(&items, &it);
+        tn_val_free(&it);
+    }
+    rc |= tn_map_add_take(out, "items", &items);
+    tn_val_free(&total);
+    tn_val_free(&items);
+    return rc ? -1 : 0;
+}
+
+void tn_coverage_result_free(tn_coverage_result_t *r) {
+    tn_q_cover_destroy(&r->c);
+    tn_q_home_destroy(&r->h);
+    free(r->groups);
+    free(r->ranked);
+    memset(r, 0, sizeof *r);
+}
+
+TN_Q_ADAPTER(tn_q_coverage, tn_coverage, "query.coverage")

@@ -15,6 +15,7 @@ static char last_reason[256];              /* first reason of the current failur
 static const tn_qctx_t *running;           /* the query being computed, or NULL */
 static int stopped_with;                   /* flag value seen by the last interruption */
 static int installed;
+static int depth;                          /* nested brackets (tn_igraph_begin) */
 
 /* igraph's default handler aborts, which a server must not do. Keep the
  * first, most specific reason (each outer IGRAPH_CHECK reports again, with
@@ -81,6 +82,8 @@ void tn_igraph_setup(void) {
 
 /* Start one query's igraph work with ctx as its stop flag and progress sink. */
 void tn_igraph_begin(const tn_qctx_t *ctx) {
+    if (depth++ > 0)
+        return;                 /* an inner query keeps the outer one's flag */
     tn_igraph_setup();
     last_reason[0] = '\0';
     stopped_with = TN_RUN;
@@ -89,6 +92,12 @@ void tn_igraph_begin(const tn_qctx_t *ctx) {
 
 /* End it: later interruption checks see no stop flag. */
 void tn_igraph_end(void) {
+    if (depth > 0 && --depth > 0)
+        return;
+    running = NULL;
+}
+
+void tn_igraph_mute(void) {
     running = NULL;
 }
 

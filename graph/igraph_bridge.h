@@ -26,9 +26,15 @@ void tn_igraph_setup(void);
 
 /* Bracket one query's igraph work: begin clears the last reason and makes
  * ctx (borrowed until tn_igraph_end; may be NULL) the source of the stop
- * flag and of progress reports. begin calls tn_igraph_setup itself. */
+ * flag and of progress reports. begin calls tn_igraph_setup itself.
+ * Brackets nest (a query running another): only the outermost counts.
+ * tn_query_run (query.h) is the one place queries are bracketed. */
 void tn_igraph_begin(const tn_qctx_t *ctx);
 void tn_igraph_end(void);
+
+/* Inside an open bracket, drop its stop flag and progress sink (a forked
+ * copy of the process that must stay silent; it is stopped by killing). */
+void tn_igraph_mute(void);
 
 /* Convert a failed igraph call into a protocol code, filling 'err':
  * IGRAPH_INTERRUPTED becomes TN_ERR_TIMEOUT or TN_ERR_CANCELLED according

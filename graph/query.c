@@ -7,6 +7,7 @@
  * option schema (server.methods reports it and the service validates
  * requests against it), flags and a one-line description.
  */
+#include "igraph_bridge.h"
 #include "planning.h"
 #include "query_internal.h"
 
@@ -136,6 +137,17 @@ int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts) {
     if (!(def->flags & TN_QF_IGRAPH))
         return 0;
     return def->igraph_for == NULL || def->igraph_for(opts);
+}
+
+tn_code_t tn_query_run(const tn_query_def_t *def, const tn_snap_t *s, const tn_val_t *opts,
+                       const tn_qctx_t *ctx, tn_val_t *out, tn_error_t *err) {
+    int bracket = tn_query_needs_igraph(def, opts);
+    if (bracket)
+        tn_igraph_begin(ctx);
+    tn_code_t rc = def->fn(s, opts, ctx, out, err);
+    if (bracket)
+        tn_igraph_end();
+    return rc;
 }
 
 /* Non-zero when the flag asks to stop. */

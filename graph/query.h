@@ -64,6 +64,18 @@ typedef struct tn_query_def {
 /* Does 'def' with these options need the igraph thread? */
 int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts);
 
+/* Run a read query: the one way to call def->fn. When the query needs
+ * igraph for these options, its igraph work is bracketed here (the stop
+ * flag and progress of ctx reach igraph's handlers); the caller must then
+ * be the igraph thread. A query that runs another through tn_query_run
+ * shares its bracket. */
+tn_code_t tn_query_run(const tn_query_def_t *def, const tn_snap_t *s, const tn_val_t *opts,
+                       const tn_qctx_t *ctx, tn_val_t *out, tn_error_t *err);
+
+/* How many times query.centrality computed a metric on snapshot 's'
+ * (answers from the snapshot's score memo do not count). */
+uint64_t tn_q_centrality_computed(const tn_snap_t *s);
+
 /* The query called 'name', or NULL. */
 const tn_query_def_t *tn_query_find(const char *name);
 /* All queries; *n receives the count. */

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 #include "opts.h"
@@ -116,15 +117,8 @@ int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_
                       const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
                       const unsigned char *keep, tn_val_t *items);
 
-/* The graph.stats map (stats.c), shared with metrics.get. */
-tn_code_t tn_q_stats_build(const tn_snap_t *s, const tn_filter_t *f, const tn_qctx_t *ctx,
-                           tn_val_t *out, tn_error_t *err);
-/* The query.coverage map (coverage.c) for the given options, shared with metrics.get. */
-tn_code_t tn_q_coverage_build(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
-                              int by, const char *tag, const tn_qctx_t *ctx,
-                              tn_val_t *out, tn_error_t *err);
 
-/* The "by" option names, indexable by the value tn_q_coverage_build takes. */
+/* The "by" option names, indexable by tn_coverage_opts_t.by (coverage.h). */
 enum { TN_Q_COV_REGION = 0, TN_Q_COV_SUBREGION, TN_Q_COV_TAG, TN_Q_COV_COUNTRY, TN_Q_COV_UNIT };
 
 /* Choices shared by the schemas of query.c and the queries' parses. */
@@ -138,6 +132,28 @@ extern const char *const tn_q_comm_algo_names[];     /* query.communities "algor
 
 /* query.centrality's degree needs no igraph (centrality.c). */
 int tn_q_centrality_needs_igraph(const tn_val_t *opts);
+
+/* The table's function of a query written as parse -> compute -> encode
+ * (X_opts_t, X_result_t, X_parse, X_compute, X_encode, X_result_free):
+ * options checked against the table's schema, parsed, computed, encoded
+ * once. Results start zeroed, so result_free may always run. */
+#define TN_Q_ADAPTER(fn, X, method)                                                             \
+    tn_code_t fn(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx, tn_val_t *out, \
+                 tn_error_t *err) {                                                             \
+        X##_opts_t o;                                                                           \
+        X##_result_t r;                                                                         \
+        tn_code_t rc;                                                                           \
+        memset(&r, 0, sizeof r);                                                                \
+        *out = TN_VAL_NIL;                                                                      \
+        if ((rc = tn_q_start(s, method, opts, err)) != TN_OK                                    \
+            || (rc = X##_parse(opts, &o, err)) != TN_OK)                                        \
+            return rc;                                                                          \
+        rc = X##_compute(s, &o, ctx, &r, err);                                                  \
+        if (rc == TN_OK && X##_encode(s, &r, out) != 0)                                         \
+            rc = tn_q_oom(out, err);                                                            \
+        X##_result_free(&r);                                                                    \
+        return rc;                                                                              \
+    }
 
 /* Query bodies (one per wire method), listed in the table of query.c. */
 tn_code_t tn_q_graph_stats(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);

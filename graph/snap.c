@@ -272,6 +272,8 @@ void tn_snap_release(tn_snap_t *s) {
     for (size_t i = 0; i < s->npairs; i++)
         tn_pair_release(s->pairs[i]);
     unbuild(s);
+    if (s->memo_free != NULL)
+        s->memo_free(s->memo);
     free(s->nodes);
     free(s->pairs);
     free(s->home);

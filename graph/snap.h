@@ -44,6 +44,12 @@ typedef struct tn_snap {
     size_t *adj_off;            /* CSR: pairs of vertex v are adj_pair[adj_off[v]..adj_off[v+1]) */
     size_t *adj_pair;           /* pair indices, each pair listed under both ends */
     void *index;                /* private: id -> vertex hash */
+
+    /* Results a query keeps for this snapshot's lifetime (centrality's
+     * score memo): owned here, freed with the snapshot by memo_free. Only
+     * the thread that runs that query touches it (the igraph thread). */
+    void *memo;
+    void (*memo_free)(void *memo);
 } tn_snap_t;
 
 /* Copy the model's record pointers (retaining each record). NULL on OOM. */

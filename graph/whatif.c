@@ -231,7 +231,7 @@ static int query_opts(const tn_whatif_opts_t *o, const tn_whatif_query_t *q, tn_
 static tn_code_t run_one(const tn_snap_t *s, const tn_whatif_opts_t *o, size_t i, const tn_val_t *qo,
                          const tn_qctx_t *ctx, tn_val_t *res, tn_error_t *err) {
     tn_qctx_t sub = { ctx ? ctx->stop : NULL, NULL, NULL };
-    tn_code_t rc = o->q[i].def->fn(s, qo, &sub, res, err);
+    tn_code_t rc = tn_query_run(o->q[i].def, s, qo, &sub, res, err);
     if (rc != TN_OK && rc != TN_ERR_TIMEOUT && rc != TN_ERR_CANCELLED) {
         char msg[sizeof err->message];
         snprintf(msg, sizeof msg, "queries[%zu] (%.24s): %.200s", i, o->q[i].def->name, err->message);

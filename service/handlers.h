@@ -10,6 +10,7 @@
 #include "server_state.h"
 
 void tn_m_server_ping(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts);
+void tn_m_server_time(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts);
 void tn_m_server_info(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts);
 void tn_m_server_save(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts);
 void tn_m_audit_list(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts);

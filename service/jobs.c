@@ -86,13 +86,9 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
             tn_val_free(&job->result);
         return;
     }
-    /* Only the igraph thread may touch igraph's global handlers. */
-    int igraph_thread = job->queue == TN_QUEUE_IGRAPH;
-    if (igraph_thread)
-        tn_igraph_begin(&ctx);
-    job->rc = job->query->fn(job->snap, &job->opts, &ctx, &job->result, &job->err);
-    if (igraph_thread)
-        tn_igraph_end();
+    /* The queue was chosen by the same predicate tn_query_run brackets
+     * igraph with, so igraph work only ever runs on the igraph thread. */
+    job->rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &job->result, &job->err);
     if (job->rc != TN_OK) {
         tn_val_free(&job->result);
         return;

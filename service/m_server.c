@@ -43,6 +43,36 @@ void tn_m_server_info(tn_server_t *srv, const tn_call_t *call, const tn_val_t *o
     tn_val_free(&res);
 }
 
+/* server.time: {"epoch", "unix_ms"}, so a client can date what it read. */
+typedef struct server_time {
+    uint64_t epoch;
+    int64_t unix_ms;
+} server_time_t;
+
+static void server_time_compute(const tn_server_t *srv, server_time_t *t) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t->epoch = srv->epoch;
+    t->unix_ms = (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static int server_time_encode(const server_time_t *t, tn_val_t *out) {
+    return tn_val_set_map(out, 2) | tn_map_add_int(out, "epoch", (int64_t) t->epoch)
+           | tn_map_add_int(out, "unix_ms", t->unix_ms);
+}
+
+void tn_m_server_time(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    (void) opts;
+    server_time_t t;
+    tn_val_t res = TN_VAL_NIL;
+    server_time_compute(srv, &t);
+    if (server_time_encode(&t, &res) != 0)
+        tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
+    else
+        tn_reply_result(call, &res);
+    tn_val_free(&res);
+}
+
 void tn_m_server_save(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
     (void) opts;
     tn_val_t none = TN_VAL_NIL;

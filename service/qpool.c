@@ -138,7 +138,7 @@ static igraph_error_t split_fork(const igraph_t *g, tn_split_metric_t m, igraph_
             /* Part 0 speaks for all (the parts are the same size): the
              * others must not write progress into the shared pipe. */
             if (i != 0)
-                tn_igraph_begin(NULL);
+                tn_igraph_mute();
             igraph_vector_t part;
             char ok = 0;
             if (igraph_vector_init(&part, 0) == IGRAPH_SUCCESS
@@ -250,9 +250,8 @@ static void child_main(tn_job_t *job, int wfd) {
     tn_qctx_t ctx = { &never, child_progress, &out };
     tn_val_t result = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    tn_igraph_begin(&ctx);
-    tn_code_t rc = job->query->fn(job->snap, &job->opts, &ctx, &result, &err);
-    tn_igraph_end();
+    /* The job is on the igraph queue, so tn_query_run brackets igraph. */
+    tn_code_t rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &result, &err);
     char *enc = NULL;
     size_t len = 0, cap = 0;
     if (rc == TN_OK && tn_codec_encode(&result, &enc, &len, &cap) != 0)

@@ -55,6 +55,7 @@ static const tn_method_t entries[] = {
     INLINE("auth", ANY, o_auth, tn_m_auth, "authenticate the connection with a token"),
     INLINE("server.methods", READ, o_none, m_server_methods, "every method, its role and options"),
     INLINE("server.info", READ, o_none, tn_m_server_info, "version, uptime, epoch, home, storage"),
+    INLINE("server.time", READ, o_none, tn_m_server_time, "the current epoch and the server's clock"),
     INLINE("server.save", ADMIN, o_none, tn_m_server_save, "compact the data directory now"),
     INLINE("audit.list", ADMIN, o_audit, tn_m_audit_list, "the audit trail of changes, filtered"),
     READS,

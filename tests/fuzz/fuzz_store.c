@@ -216,7 +216,7 @@ static char *stats_json(const tn_model_t *m) {
     tn_snap_t *s = fz_snapshot(m);
     tn_val_t out = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    FZ_CHECK(tn_query_find("graph.stats")->fn(s, NULL, NULL, &out, &err) == TN_OK);
+    FZ_CHECK(tn_query_run(tn_query_find("graph.stats"), s, NULL, NULL, &out, &err) == TN_OK);
     int64_t total = -1;
     FZ_CHECK(tn_val_as_int(tn_map_get(tn_map_get(&out, "pairs"), "total"), &total));
     FZ_CHECK((size_t) total == tn_model_pair_count(m));

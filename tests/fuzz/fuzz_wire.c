@@ -97,7 +97,7 @@ static void run_query(const tn_query_def_t *def, const tn_rpc_msg_t *msg) {
     tn_qctx_t ctx = { &stop, NULL, NULL };
     tn_val_t out = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    tn_code_t rc = def->fn(world_snap, msg->options, &ctx, &out, &err);
+    tn_code_t rc = tn_query_run(def, world_snap, msg->options, &ctx, &out, &err);
     check_code(rc);
     if (rc == TN_OK) {
         FZ_CHECK(out.type == TN_V_MAP);
@@ -117,7 +117,7 @@ static void check_stats(const tn_model_t *m) {
     tn_val_t out = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     const tn_query_def_t *def = tn_query_find("graph.stats");
-    FZ_CHECK(def != NULL && def->fn(s, NULL, NULL, &out, &err) == TN_OK);
+    FZ_CHECK(def != NULL && tn_query_run(def, s, NULL, NULL, &out, &err) == TN_OK);
     int64_t total = -1, epoch = -1;
     FZ_CHECK(tn_val_as_int(tn_map_get(tn_map_get(&out, "pairs"), "total"), &total));
     FZ_CHECK(tn_val_as_int(tn_map_get(&out, "epoch"), &epoch));

@@ -420,7 +420,7 @@ static tn_code_t q_run(void *arg) {
     atomic_int stop;
     atomic_init(&stop, TN_RUN);
     tn_qctx_t ctx = { &stop, NULL, NULL };
-    return tn_query_find(qc->name)->fn(s->snap, qc->opts ? &s->opts : NULL, &ctx, &s->out, &s->err);
+    return tn_query_run(tn_query_find(qc->name), s->snap, qc->opts ? &s->opts : NULL, &ctx, &s->out, &s->err);
 }
 
 static void q_check(void *arg, tn_code_t rc, long n, int injected) {

@@ -62,7 +62,7 @@ def state(c):
 
 class ImportByName(unittest.TestCase):
     def setUp(self):
-        self.d = h.Daemon().start()
+        self.d = h.Daemon(args=["--dataset", "hunan"]).start()  # the figures below are on Hunan alone
         self.c = self.d.client()
         self.tmp = tempfile.mkdtemp(prefix="tnbyname-")
 

@@ -87,6 +87,17 @@ class Basics(ProtoCase):
             # [] and [{}] are both fine for a method without options.
             self.assertEqual(c.call("server.ping", {}), "pong")
 
+    def test_server_time(self):
+        with MAIN.client() as c:
+            before = int(time.time() * 1000)
+            t = c.call("server.time")
+            after = int(time.time() * 1000)
+            self.assertEqual(set(t), {"epoch", "unix_ms"})
+            self.assertEqual(t["epoch"], c.call("server.info")["epoch"])
+            self.assertTrue(before - 1000 <= t["unix_ms"] <= after + 1000, (before, t, after))
+            err, _ = c.request("server.time", {"tz": "UTC"})
+            self.assertEqual(err["code"], "invalid_params")
+
     def test_server_info_and_methods(self):
         with MAIN.client() as c:
             info = c.call("server.info")

@@ -60,7 +60,7 @@ static double score(tn_snap_t *s, const char *id, int top, int as_of, int normal
         tn_map_add_int(&opts, "as_of", as_of);
     if (normalized)
         tn_map_add_bool(&opts, "normalized", 1);
-    CHECK_EQ_INT(tn_query_find("query.centrality")->fn(s, &opts, &ctx, &out, &err), TN_OK);
+    CHECK_EQ_INT(tn_query_run(tn_query_find("query.centrality"), s, &opts, &ctx, &out, &err), TN_OK);
     double sc = -1;
     const tn_val_t *items = tn_map_get(&out, "items");
     for (size_t i = 0; items && i < items->u.a.n; i++)
@@ -90,18 +90,28 @@ static void test_memo(void) {
     pair(m, "JP-b", "JP-c", 2000);
     pair(m, "JP-c", "JP-d", 2010);
     tn_snap_t *s1 = snap_of(m);
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 0);
     CHECK_NEAR(score(s1, "JP-b", 20, 0, 0), 2.0, 1e-12);
-    /* Report options reuse the scores and still shape the answer. */
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 1);
+    /* Report options reuse the scores (no new computation) and still
+     * shape the answer. */
     CHECK_NEAR(score(s1, "JP-b", 1, 0, 0), 2.0, 1e-12);
     CHECK_NEAR(score(s1, "JP-b", 20, 0, 1), 2.0 / 3.0, 1e-12);   /* (n-1)(n-2)/2 = 3 */
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 1);
     /* A pair filter is part of the key: without the 2010 pair, c is a leaf. */
     CHECK_NEAR(score(s1, "JP-c", 20, 2005, 0), 0.0, 1e-12);
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 2);
     CHECK_NEAR(score(s1, "JP-c", 20, 0, 0), 2.0, 1e-12);
-    /* A new snapshot is never answered from an old one's scores. */
+    CHECK_NEAR(score(s1, "JP-c", 20, 2005, 1), 0.0, 1e-12);
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 2);
+    /* A new snapshot is never answered from an old one's scores: the memo
+     * belongs to its snapshot. */
     pair(m, "JP-a", "JP-d", 0);                                  /* a ring: all equal */
     tn_snap_t *s2 = snap_of(m);
     CHECK_NEAR(score(s2, "JP-b", 20, 0, 0), 0.5, 1e-12);
+    CHECK_EQ_INT(tn_q_centrality_computed(s2), 1);
     CHECK_NEAR(score(s1, "JP-b", 20, 0, 0), 2.0, 1e-12);
+    CHECK_EQ_INT(tn_q_centrality_computed(s1), 2);
     tn_snap_release(s1);
     tn_snap_release(s2);
     tn_model_free(m);

@@ -113,7 +113,7 @@ static inline tn_code_t sw_query(const tn_snap_t *s, const char *name, const cha
     tn_val_t opts = opts_json ? sw_json(opts_json) : TN_VAL_NIL;
     tn_code_t rc;
     tn_error_clear(err);
-    rc = q->fn(s, opts_json ? &opts : NULL, ctx, out, err);
+    rc = tn_query_run(q, s, opts_json ? &opts : NULL, ctx, out, err);
     tn_val_free(&opts);
     return rc;
 }

@@ -1,0 +1,42 @@
+/*
+ * gaps.h -- query.gaps (gaps.c) as parse -> compute -> encode.
+ */
+#ifndef TN_GAPS_H
+#define TN_GAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coverage.h"
+
+typedef struct {
+    const char *home, *region, *subregion, *tag;
+    int64_t limit;
+    tn_filter_t f;
+} tn_gaps_opts_t;
+
+/* An uncovered country and the pairs other divisions of the home's
+ * country already have there. */
+typedef struct tn_gap {
+    int64_t peer, v;
+} tn_gap_t;
+
+typedef struct {
+    tn_q_home_t h;
+    tn_q_cover_t c;
+    tn_gap_t *uncovered;        /* best first, at most limit */
+    size_t nuncovered;
+    int64_t *idle;              /* idle units, id order, at most limit */
+    size_t nidle;
+    tn_q_group_t *under;        /* regions below 'overall', lowest ratio first */
+    size_t nunder;
+    double overall;             /* the home's ratio over all candidates */
+} tn_gaps_result_t;
+
+tn_code_t tn_gaps_parse(const tn_val_t *opts, tn_gaps_opts_t *o, tn_error_t *err);
+tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_qctx_t *ctx,
+                          tn_gaps_result_t *r, tn_error_t *err);
+int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out);
+void tn_gaps_result_free(tn_gaps_result_t *r);
+
+#endif
