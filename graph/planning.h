@@ -1,5 +1,5 @@
 /*
- * planning.h -- the planning queries (docs/protocol-planning.md):
+ * planning.h -- the planning queries (docs/protocol.md):
  * query.timeline, query.overlap, query.communities and query.whatif.
  *
  * Each is three parts so the computation is testable without a wire:

@@ -13,9 +13,10 @@ passage sits between markers
 and this script rewrites what is between them:
   - "data": the paragraph of figures, from datasets/hunan/meta.json and
     datasets/china/meta.json;
-  - "tour-*": the tour's commands with the output the CLI really prints
-    against a twinnetd started here on the default dataset (a free
-    loopback port; stopped at the end).
+  - "tour-*" and "walk-*": the tour's and the planner's walk-through's
+    commands with the output the CLI really prints against a twinnetd
+    started here on the default dataset (a free loopback port; stopped at
+    the end).
 
   readme_figures.py [--twinnetd PATH] [--cli PATH]          rewrite README.md
   readme_figures.py --check [--twinnetd PATH] [--cli PATH]  exit 1 if stale
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,33 @@ TOUR = [
                          "--top", "5"]),
     ("tour-node", ["node", "CN-430100"], ["pairs", "--unit", "CN-430100", "--limit", "3"],
      ["recommend", "CN-430300", "--top", "3"]),
+]
+
+# The planner's walk-through: the gaps among Belt and Road countries, a plan
+# to close three of them, suggestions for the idle Huaihua, the plan's first
+# step tried with whatif, and the overlap with the neighbours Hubei and
+# Jiangxi. The whatif pair is read from the plan, so the block follows the
+# data when the plan changes.
+PLAN = ["plan", "--target", "bri", "--budget", "3"]
+
+
+def first_plan_pair(port, cli):
+    """[whatif args]: the plan's first step's unit paired with its first
+    candidate, compared on coverage by the bri tag."""
+    plan = json.loads(run_cli(port, cli, ["--json"] + PLAN))
+    step = next((s for s in plan["steps"] if s["candidates"]), None)
+    if step is None:
+        raise RuntimeError("the plan has no step with a candidate to try in whatif")
+    pair = "%s:%s" % (step["unit"], step["candidates"][0]["id"])
+    return ["whatif", "--add", pair, "--", 'coverage:{"by":"tag"}']
+
+
+WALK = [
+    ("walk-gaps", ["gaps", "--tag", "bri", "--limit", "5"]),
+    ("walk-plan", PLAN),
+    ("walk-recommend", ["recommend", "CN-431200", "--top", "3"]),
+    ("walk-whatif", first_plan_pair),
+    ("walk-overlap", ["overlap", "CN-430000", "CN-420000", "CN-360000"]),
 ]
 
 
@@ -165,20 +194,32 @@ class Daemon:
         self.log.close()
 
 
+def run_cli(port, cli, args):
+    r = subprocess.run([cli, "--port", str(port)] + args, capture_output=True,
+                       text=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("twinnet %s failed: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
 def tour_blocks(twinnetd, cli):
+    """{block name: fenced output} of TOUR and WALK. A command is a list of
+    arguments or a function (port, cli) -> list, for arguments read from an
+    earlier answer."""
     d = Daemon(twinnetd)
     try:
         out = {}
-        for entry in TOUR:
+        for entry in TOUR + WALK:
             name, commands = entry[0], entry[1:]
             text = []
             for args in commands:
-                r = subprocess.run([cli, "--port", str(d.port)] + args, capture_output=True,
-                                   text=True, timeout=120)
-                if r.returncode != 0:
-                    raise RuntimeError("twinnet %s failed: %s" % (" ".join(args), r.stderr))
-                text.append("$ $T " + " ".join(args))
-                text.append(r.stdout.rstrip("\n"))
+                if callable(args):
+                    args = args(d.port, cli)
+                text.append("$ $T " + " ".join(shlex.quote(a) for a in args))
+                # Trailing blanks of table cells are invisible in Markdown
+                # and only trip whitespace checks.
+                text.extend(line.rstrip() for line in
+                            run_cli(d.port, cli, args).rstrip("\n").split("\n"))
             out[name] = "```\n" + "\n".join(text) + "\n```"
         return out
     finally:
@@ -209,7 +250,7 @@ def main(argv):
         blocks = {"data": data_block()}
         blocks.update(tour_blocks(args.twinnetd, args.cli))
         new = render(old, blocks)
-    except (OSError, RuntimeError, KeyError, subprocess.SubprocessError) as e:
+    except (OSError, RuntimeError, KeyError, ValueError, subprocess.SubprocessError) as e:
         print("readme_figures: %s" % e, file=sys.stderr)
         return 2
     if args.check:

@@ -44,7 +44,7 @@ typedef enum tn_job_kind {
 typedef struct tn_job tn_job_t;
 struct tn_job {
     tn_job_t *next;                 /* queue link (owned by whichever list holds it) */
-    tn_job_t *live_prev, *live_next;/* the loop's list of jobs in flight (for cancel) */
+    tn_job_t *live_prev, *live_next;/* the loop's index of queries in flight (not an owner) */
     struct tn_caller *caller;       /* who asked (a reference); NULL: internal job */
     uint32_t msgid;
     int queue;
@@ -104,7 +104,10 @@ int tn_jobs_withdraw(tn_jobs_t *jobs, tn_job_t *job);
  * for GET /metrics): a momentary reading under the queue's lock. */
 void tn_jobs_load(tn_jobs_t *jobs, int queue, size_t *waiting, size_t *running);
 
-/* Stop the workers (after the current jobs) and free what is left. */
+/* Stop the workers (after the current jobs) and free, exactly once, every
+ * job not yet handed to 'done' or withdrawn: waiting ones (queries are
+ * cancelled, changes still run), running ones and finished ones not yet
+ * delivered. The loop must hold no other owning pointer to them. */
 void tn_jobs_stop(tn_jobs_t *jobs);
 
 /* Free a job and everything it owns (loop thread). */

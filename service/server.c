@@ -241,13 +241,13 @@ int tn_server_run(tn_server_t *srv) {
 void tn_server_free(tn_server_t *srv) {
     if (srv == NULL)
         return;
-    /* Workers first: they may still hold jobs that point at the loop. */
+    /* Workers first: they may still hold jobs that point at the loop. Every
+     * job still in srv->live is one they held (waiting, running, or finished
+     * but not yet handed back), and tn_jobs_stop has freed it: the list only
+     * indexed them, so forget it rather than free them a second time. */
     tn_jobs_stop(srv->jobs);
-    while (srv->live) {
-        tn_job_t *j = srv->live;
-        srv->live = j->live_next;
-        tn_job_free(j);
-    }
+    srv->jobs = NULL;
+    srv->live = NULL;
     tn_conn_close_all(srv);
     while (srv->nsubs > 0)
         tn_caller_release(srv->subs[--srv->nsubs]);

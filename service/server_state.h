@@ -44,7 +44,10 @@ struct tn_server {
     tn_snap_t *snap;              /* the published snapshot queries run on */
     uint64_t epoch;               /* its epoch, as the loop last saw it */
     tn_jobs_t *jobs;
-    tn_job_t *live;               /* jobs in flight (for cancel), doubly linked */
+    /* Query jobs in flight (for cancel and progress), doubly linked. An
+     * index, never an owner: jobs.c owns each job from submit until it hands
+     * it back (or it is withdrawn); tn_jobs_stop frees the rest. */
+    tn_job_t *live;
     struct tn_conn *conns;        /* conn.c's list */
     size_t nconns;
     tn_caller_t **subs;           /* metrics.subscribe: callers held by reference */

@@ -10,14 +10,12 @@ Starts twinnetd, asks server.methods, and fails when
 
 A method section is a heading "### `name`"; its options are the first
 column of the table under it whose header starts with "| option |" (no such
-table, or the line "Options: none.", means no options). Method sections may
-also live in other docs/protocol-*.md files (a new method's draft before it
-is folded into docs/protocol.md); a method documented twice fails.
+table, or the line "Options: none.", means no options). The reference is
+one file: a method documented twice fails.
 
 Environment (set by ctest): TWINNETD, TN_SOURCE_DIR.
 """
 
-import glob
 import os
 import re
 import sys
@@ -31,11 +29,8 @@ HEADING = re.compile(r"^### `([a-z_.]+)`\s*$")
 OPTION_ROW = re.compile(r"^\|\s*`([a-z_]+)`\s*\|")
 
 
-def doc_files():
-    docs = os.path.join(h.source_dir(), "docs")
-    main = os.path.join(docs, "protocol.md")
-    extra = sorted(p for p in glob.glob(os.path.join(docs, "protocol-*.md")))
-    return [main] + extra
+def doc_path():
+    return os.path.join(h.source_dir(), "docs", "protocol.md")
 
 
 def parse(path):
@@ -77,14 +72,10 @@ def parse(path):
 
 
 def documented():
-    methods = {}
-    for path in doc_files():
-        for name, sec in parse(path).items():
-            if name in methods:
-                raise AssertionError("%s is documented in %s and %s"
-                                     % (name, methods[name]["path"], path))
-            sec["path"] = os.path.relpath(path, h.source_dir())
-            methods[name] = sec
+    path = doc_path()
+    methods = parse(path)
+    for sec in methods.values():
+        sec["path"] = os.path.relpath(path, h.source_dir())
     return methods
 
 
@@ -147,7 +138,7 @@ class ProtocolDoc(unittest.TestCase):
         # Every method's least role appears in the roles table of the
         # reference: the row of its role names it (read methods may be
         # named by the "every `query.*`" wildcard).
-        with open(doc_files()[0], encoding="utf-8") as f:
+        with open(doc_path(), encoding="utf-8") as f:
             text = f.read()
         rows = {}
         for role in ("read", "write", "admin"):

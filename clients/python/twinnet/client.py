@@ -298,7 +298,7 @@ class Client(Methods, Pages):
         plan for), as_of, min_confidence."""
         return self.call("query.plan", dict(opts, target=target, budget=budget))
 
-    # ---- planning methods (docs/protocol-planning.md) ----
+    # ---- planning methods (docs/protocol.md) ----
 
     def timeline(self, unit=None, by=None, **filters):
         """query.timeline: a unit's pairs per year (unit None = the home;
