@@ -22,6 +22,7 @@
 
 #include "igraph_bridge.h"
 #include "query_internal.h"
+#include "split.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -53,14 +54,24 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
     IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
     IGRAPH_CHECK(igraph_degree(&g, deg, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
 
-    switch (o->metric) {
+    /* Exact path-based metrics may be split over processes (split.h). */
+    int split = 0;
+    if (o->cutoff < 0 && o->approx == 0 && (o->metric == M_BETWEENNESS || o->metric == M_CLOSENESS
+                          || o->metric == M_HARMONIC))
+        IGRAPH_CHECK(tn_split_run(&g, o->metric == M_BETWEENNESS ? TN_SPLIT_BETWEENNESS
+                                  : o->metric == M_CLOSENESS ? TN_SPLIT_CLOSENESS
+                                  : TN_SPLIT_HARMONIC, res, &split));
+
+    switch (split ? -1 : (int) o->metric) {     /* -1: the splitter filled res */
     case M_DEGREE:
         IGRAPH_CHECK(igraph_vector_resize(res, n));
         for (igraph_integer_t i = 0; i < n; i++)
             VECTOR(*res)[i] = (igraph_real_t) VECTOR(*deg)[i];
         break;
     case M_BETWEENNESS:
-        if (o->cutoff >= 0)
+        if (o->approx > 0)          /* seeded: the same sources every time */
+            IGRAPH_CHECK(tn_split_sampled_betweenness(&g, o->approx, 1, res));
+        else if (o->cutoff >= 0)
             IGRAPH_CHECK(igraph_betweenness_cutoff(&g, res, igraph_vss_all(), false, NULL,
                                                    o->cutoff));
         else
@@ -362,7 +373,8 @@ uint64_t tn_q_centrality_computed(const tn_snap_t *s) {
 
 static int slot_same(const memo_slot_t *m, const copts_t *o, const tn_filter_t *f) {
     return m->used && m->o.metric == o->metric && m->o.full == o->full
-           && m->o.damping == o->damping && m->o.cutoff == o->cutoff && m->f.as_of == f->as_of
+           && m->o.damping == o->damping && m->o.cutoff == o->cutoff
+           && m->o.approx == o->approx && m->f.as_of == f->as_of
            && m->f.min_conf == f->min_conf && m->f.kinds == f->kinds;
 }
 
@@ -426,7 +438,7 @@ int tn_q_centrality_needs_igraph(const tn_val_t *opts) {
 tn_code_t tn_centrality_parse(const tn_val_t *opts, tn_centrality_opts_t *co, tn_error_t *err) {
     copts_t *o = &co->m;
     tn_code_t rc;
-    *o = (copts_t){ M_DEGREE, 0, 0, 0.85, -1.0 };
+    *o = (copts_t){ M_DEGREE, 0, 0, 0.85, -1.0, 0 };
     co->graph = 0;
     co->kind = -1;
     co->country = NULL;
@@ -439,6 +451,7 @@ tn_code_t tn_centrality_parse(const tn_val_t *opts, tn_centrality_opts_t *co, tn
         || (rc = tn_opt_bool(opts, "normalized", 0, &o->normalized, err)) != TN_OK
         || (rc = tn_opt_num(opts, "damping", 0, 0.0, 1.0, &o->damping, err)) != TN_OK
         || (rc = tn_opt_num(opts, "cutoff", 0, 0.0, 1e9, &o->cutoff, err)) != TN_OK
+        || (rc = tn_opt_int(opts, "approx", 0, 1, 100000000, &o->approx, err)) != TN_OK
         || (rc = tn_opt_filter(opts, 0, &co->f, err)) != TN_OK
         || (rc = tn_q_slow_opts(opts, err)) != TN_OK)
         return rc;
@@ -453,6 +466,9 @@ tn_code_t tn_centrality_parse(const tn_val_t *opts, tn_centrality_opts_t *co, tn
         && o->metric != M_HARMONIC)
         return tn_error_set(err, TN_ERR_INVALID_PARAMS,
                             "option 'cutoff' applies only to betweenness, closeness and harmonic");
+    if (o->approx > 0 && (o->metric != M_BETWEENNESS || o->cutoff >= 0))
+        return tn_error_set(err, TN_ERR_INVALID_PARAMS,
+                            "option 'approx' applies only to betweenness without 'cutoff'");
     return TN_OK;
 }
 

@@ -18,6 +18,7 @@ typedef struct tn_cmetric {
     int normalized;
     double damping;
     double cutoff;              /* < 0: exact */
+    int64_t approx;             /* betweenness from this many sampled sources; 0: exact */
 } tn_cmetric_t;
 
 typedef struct {

@@ -58,12 +58,14 @@ static igraph_error_t on_interrupt(void *data) {
     return IGRAPH_INTERRUPTED;
 }
 
-/* igraph reports percentages; the protocol's progress is done of total. */
+/* igraph reports percentages (betweenness and closeness once per source
+ * vertex); the protocol's progress is done of total, here in hundredths
+ * of a percent so a long query's figure moves between two reports. */
 static igraph_error_t on_progress(const char *message, igraph_real_t percent, void *data) {
     (void) message;
     (void) data;
     if (running != NULL && running->progress != NULL && percent >= 0 && percent <= 100)
-        running->progress(running->progress_arg, (uint64_t) percent, 100);
+        running->progress(running->progress_arg, (uint64_t) (percent * 100.0), 10000);
     return IGRAPH_SUCCESS;
 }
 
@@ -92,6 +94,10 @@ void tn_igraph_begin(const tn_qctx_t *ctx) {
 void tn_igraph_end(void) {
     if (depth > 0 && --depth > 0)
         return;
+    running = NULL;
+}
+
+void tn_igraph_mute(void) {
     running = NULL;
 }
 

@@ -32,6 +32,10 @@ void tn_igraph_setup(void);
 void tn_igraph_begin(const tn_qctx_t *ctx);
 void tn_igraph_end(void);
 
+/* Inside an open bracket, drop its stop flag and progress sink (a forked
+ * copy of the process that must stay silent; it is stopped by killing). */
+void tn_igraph_mute(void);
+
 /* Convert a failed igraph call into a protocol code, filling 'err':
  * IGRAPH_INTERRUPTED becomes TN_ERR_TIMEOUT or TN_ERR_CANCELLED according
  * to the stop flag, IGRAPH_ENOMEM "out of memory" (internal), anything

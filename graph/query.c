@@ -50,7 +50,7 @@ static const tn_opt_spec_t o_centrality[] = {
     TN_OPT_ENUM("kind", 0, tn_q_node_kind_names, NULL), TN_OPT_STR("country", 0, NULL),
     TN_OPT_INT("top", 0, 1, 100000, "20"), TN_OPT_BOOL("normalized", 0, "false"),
     TN_OPT_NUM("damping", 0, 0.0, 1.0, "0.85"), TN_OPT_NUM("cutoff", 0, 0.0, 1e9, NULL),
-    TN_OPT_FILTER, TN_OPT_SLOW, TN_OPT_END };
+    TN_OPT_INT("approx", 0, 1, 100000000, NULL), TN_OPT_FILTER, TN_OPT_SLOW, TN_OPT_END };
 static const tn_opt_spec_t o_coverage[] = {
     TN_OPT_STR("home", 0, NULL), TN_OPT_ENUM("by", 0, tn_q_cov_by_names, "region"),
     TN_OPT_STR("tag", 0, NULL), TN_OPT_FILTER_KIND, TN_OPT_SLOW, TN_OPT_END };

@@ -23,6 +23,7 @@
 #include "handlers.h"
 #include "imports.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
 #include "registry.h"
 #include "reply.h"
@@ -128,8 +129,12 @@ static void live_remove(tn_server_t *srv, tn_job_t *job) {
     job->live_prev = job->live_next = NULL;
 }
 
-/* A live answer: the cached part plus the server's figures of now. */
-static void reply_live(tn_server_t *srv, const tn_call_t *call, const tn_val_t *result) {
+/* A live answer: the cached part plus the server's figures of now;
+ * spliced into the encoded bytes when there are some (live.h). */
+static void reply_live(tn_server_t *srv, const tn_call_t *call, const tn_val_t *result,
+                       const char *enc, size_t enc_len) {
+    if (tn_live_reply(srv, call, enc, enc_len) == 0)
+        return;
     tn_val_t copy;
     if (tn_val_copy(&copy, result) != 0 || tn_m_live_figures(srv, &copy) != 0) {
         tn_val_free(&copy);
@@ -172,7 +177,7 @@ static void do_query(tn_server_t *srv, const tn_call_t *call, const tn_method_t 
             srv->cache_misses++;
         if (hit != NULL) {
             if (live)
-                reply_live(srv, call, &hit->result);
+                reply_live(srv, call, &hit->result, hit->enc, hit->enc_len);
             else
                 tn_reply_encoded(call, hit->enc, hit->enc_len);
             free(key);
@@ -230,7 +235,10 @@ void tn_dispatch_progress_tick(tn_server_t *srv) {
         if (!j->want_progress || j->caller == NULL || j->caller->closed)
             continue;
         uint64_t total = atomic_load(&j->progress_total), done = atomic_load(&j->progress_done);
-        if (total == 0 || done == j->progress_sent)
+        /* A job past a second reports at every tick (200 ms), moved or not,
+         * so a client can tell a slow query from a stuck connection. */
+        int beat = tn_now_ns() - j->started_ns > 1000000000ull;
+        if (total == 0 || (done == j->progress_sent && !beat))
             continue;
         j->progress_sent = done;
         tn_val_t p = TN_VAL_NIL;
@@ -253,6 +261,12 @@ static void answer_query(tn_server_t *srv, tn_job_t *job, const tn_call_t *call)
             tn_reply_error(call, &job->err);
         return;
     }
+    size_t cap = 0;
+    if (live && job->enc == NULL && tn_codec_encode(&job->result, &job->enc, &job->enc_len, &cap) != 0) {
+        free(job->enc);             /* no bytes: answered from the tree */
+        job->enc = NULL;
+        job->enc_len = 0;
+    }
     if (job->cache_key)
         kept = tn_cache_put(&srv->cache, job->snap->epoch, job->cache_key, job->enc, job->enc_len,
                             &job->result, live);
@@ -261,7 +275,8 @@ static void answer_query(tn_server_t *srv, tn_job_t *job, const tn_call_t *call)
     if (call == NULL)
         return;
     if (live)
-        reply_live(srv, call, kept ? &kept->result : &job->result);
+        reply_live(srv, call, kept ? &kept->result : &job->result, kept ? kept->enc : job->enc,
+                   kept ? kept->enc_len : job->enc_len);
     else
         tn_reply_encoded(call, kept ? kept->enc : job->enc, kept ? kept->enc_len : job->enc_len);
 }

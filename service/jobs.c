@@ -19,14 +19,15 @@
 #include "codec.h"
 #include "igraph_bridge.h"
 #include "log.h"
+#include "qpool.h"
 
 typedef struct queue {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     tn_job_t *head, *tail;
     size_t n;                   /* waiting + running */
-    pthread_t thread;
-    int started;
+    pthread_t thread[TN_MAX_WORKERS];
+    int started;                /* threads running */
     struct tn_jobs *owner;
     int index;
 } queue_t;
@@ -79,6 +80,12 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     pthread_mutex_unlock(&jobs->snap_lock);
     if (job->rc != TN_OK)
         return;
+    if (job->queue == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0) {
+        tn_qpool_run(job, &ctx);    /* in a child process: sets enc or result */
+        if (job->rc != TN_OK)
+            tn_val_free(&job->result);
+        return;
+    }
     /* The queue was chosen by the same predicate tn_query_run brackets
      * igraph with, so igraph work only ever runs on the igraph thread. */
     job->rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &job->result, &job->err);
@@ -152,7 +159,7 @@ static void *writer_main(void *arg) {
 static void *worker_main(void *arg) {
     queue_t *q = arg;
     tn_jobs_t *jobs = q->owner;
-    if (q->index == TN_QUEUE_IGRAPH)
+    if (q->index == TN_QUEUE_IGRAPH && tn_qpool_workers() == 0)
         tn_igraph_setup();          /* handlers are global: installed by their only user */
     for (;;) {
         pthread_mutex_lock(&q->lock);
@@ -223,12 +230,17 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
         pthread_cond_init(&q->cond, NULL);
         q->owner = jobs;
         q->index = i;
-        if (pthread_create(&q->thread, NULL, i == TN_QUEUE_WRITE ? writer_main : worker_main, q) != 0) {
-            tn_log(TN_LOG_ERROR, "cannot start a worker thread");
-            tn_jobs_stop(jobs);
-            return NULL;
+        /* With worker processes, one igraph-queue thread per process. */
+        int threads = i == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0 ? tn_qpool_workers() : 1;
+        for (int t = 0; t < threads; t++) {
+            if (pthread_create(&q->thread[t], NULL, i == TN_QUEUE_WRITE ? writer_main : worker_main,
+                               q) != 0) {
+                tn_log(TN_LOG_ERROR, "cannot start a worker thread");
+                tn_jobs_stop(jobs);
+                return NULL;
+            }
+            q->started++;
         }
-        q->started = 1;
     }
     return jobs;
 }
@@ -306,8 +318,8 @@ void tn_jobs_stop(tn_jobs_t *jobs) {
         pthread_mutex_unlock(&q->lock);
     }
     for (int i = 0; i < TN_QUEUE_COUNT; i++)
-        if (jobs->q[i].started)
-            pthread_join(jobs->q[i].thread, NULL);
+        for (int t = 0; t < jobs->q[i].started; t++)
+            pthread_join(jobs->q[i].thread[t], NULL);
     tn_job_t *list = jobs->done_head;
     while (list) {
         tn_job_t *next = list->next;

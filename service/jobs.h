@@ -32,6 +32,9 @@ struct tn_method;
 
 enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COUNT = 3 };
 
+/* Most igraph worker processes (--workers; qpool.h). */
+#define TN_MAX_WORKERS 64
+
 typedef enum tn_job_kind {
     TN_JOB_QUERY = 0,               /* query->fn over snap */
     TN_JOB_CHANGE,                  /* method + opts through the writer */

@@ -347,7 +347,7 @@ static tn_code_t take_error(tn_val_t *emap, tn_error_t *err) {
 
 tn_code_t tn_client_call(tn_client_t *c, const char *method, const tn_val_t *options,
                          tn_val_t *result, tn_error_t *err) {
-    uint32_t id;
+    uint32_t id = 0;                 /* set by tn_client_send; 0 quiets -O2 */
     tn_error_clear(err);
     *result = TN_VAL_NIL;
     tn_code_t rc = tn_client_send(c, method, options, &id, err);

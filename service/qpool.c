@@ -1,0 +1,395 @@
+/*
+ * qpool.c -- igraph queries in forked worker processes (see qpool.h).
+ *
+ * The pipe from a query's child carries records:
+ *   'P' done:u64 total:u64          progress (igraph's percentage)
+ *   'R' code:i32 len:u64 bytes      the answer: a MessagePack value tree
+ *                                   (code TN_OK) or an error message
+ * A part's child (split) writes n doubles, then one status byte.
+ *
+ * Why fork per query rather than keep processes: a child forked after the
+ * snapshot is built shares every page of it with the daemon, so there is
+ * nothing to ship or rebuild, and a crash or a kill leaves no state
+ * behind. Forking a daemon of a few hundred MB costs about a millisecond
+ * of page-table copying, small against any igraph query worth a process.
+ * A forked child has only the forking thread; it uses malloc (glibc makes
+ * that safe across fork), igraph, its snapshot and the pipe, nothing that
+ * another thread's lock could guard, and leaves with _exit.
+ */
+#define _GNU_SOURCE
+#include "qpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "igraph_bridge.h"
+#include "log.h"
+#include "split.h"
+
+static int g_workers;
+static int g_test_hooks;
+static int g_abort_part = -1;          /* child: the part that must abort (tests) */
+
+void tn_qpool_configure(int workers, int test_hooks) {
+    g_workers = workers;
+    g_test_hooks = test_hooks;
+}
+
+int tn_qpool_workers(void) {
+    return g_workers;
+}
+
+/* ---- plumbing ---- */
+
+static int write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t) w;
+    }
+    return 0;
+}
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf_t;
+
+/* Append what is readable now: 1 read something, 0 EOF, -1 error. */
+static int read_some(int fd, buf_t *b) {
+    if (b->cap - b->len < 65536) {
+        size_t cap = b->cap ? b->cap * 2 : 131072;
+        char *p = realloc(b->p, cap);
+        if (p == NULL)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    ssize_t r = read(fd, b->p + b->len, b->cap - b->len);
+    if (r < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : -1;
+    b->len += (size_t) r;
+    return r > 0;
+}
+
+/* The child's first steps: its own process group (one kill stops it and
+ * its parts), death with the daemon's thread that forked it, default
+ * signal dispositions, and no descriptor but its pipe end. */
+static void child_setup(int keep_fd) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    if (keep_fd > 3)
+        close_range(3, (unsigned) keep_fd - 1, 0);
+    close_range((unsigned) keep_fd + 1, ~0u, 0);
+}
+
+static int test_abort_top(const char *var, const tn_val_t *opts) {
+    const char *v = g_test_hooks ? getenv(var) : NULL;
+    const tn_val_t *top = tn_map_get(opts, "top");
+    int64_t t;
+    return v != NULL && top != NULL && tn_val_as_int(top, &t) && t == atoll(v);
+}
+
+/* ---- parts of a split metric (in the query's child) ---- */
+
+static igraph_error_t split_fork(const igraph_t *g, tn_split_metric_t m, igraph_vector_t *res,
+                                 int *done) {
+    int k = g_workers;
+    igraph_integer_t n = igraph_vcount(g);
+    *done = 0;
+    if (k < 2 || n < 2 * k)
+        return IGRAPH_SUCCESS;          /* not worth it: compute whole */
+    pid_t pid[64];
+    int fd[64];
+    buf_t b[64];
+    int failed = 0, started = 0;
+    if (k > 64)
+        k = 64;
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < k; i++) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) != 0) {
+            failed = 1;
+            break;
+        }
+        pid[i] = fork();
+        if (pid[i] == 0) {
+            close(p[0]);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (i == g_abort_part)
+                abort();
+            /* Part 0 speaks for all (the parts are the same size): the
+             * others must not write progress into the shared pipe. */
+            if (i != 0)
+                tn_igraph_mute();
+            igraph_vector_t part;
+            char ok = 0;
+            if (igraph_vector_init(&part, 0) == IGRAPH_SUCCESS
+                && tn_split_part(g, m, i, k, &part) == IGRAPH_SUCCESS
+                && write_all(p[1], VECTOR(part), (size_t) n * sizeof(double)) == 0)
+                ok = 1;
+            write_all(p[1], &ok, 1);
+            _exit(ok ? 0 : 1);
+        }
+        close(p[1]);
+        if (pid[i] < 0) {
+            close(p[0]);
+            failed = 1;
+            break;
+        }
+        fd[i] = p[0];
+        started++;
+    }
+    /* Read every part as it comes (a full pipe would stall its writer). */
+    int open = started;
+    while (open > 0 && !failed) {
+        struct pollfd pf[64];
+        int map[64], np = 0;
+        for (int i = 0; i < started; i++)
+            if (fd[i] >= 0) {
+                pf[np] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
+                map[np++] = i;
+            }
+        if (poll(pf, (nfds_t) np, -1) < 0 && errno != EINTR)
+            failed = 1;
+        for (int j = 0; j < np && !failed; j++) {
+            if (!(pf[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            int i = map[j], r = read_some(fd[i], &b[i]);
+            if (r < 0)
+                failed = 1;
+            else if (r == 0) {
+                close(fd[i]);
+                fd[i] = -1;
+                open--;
+            }
+        }
+    }
+    for (int i = 0; i < started; i++) {
+        int st = 0;
+        if (fd[i] >= 0)
+            close(fd[i]);
+        if (failed)
+            kill(pid[i], SIGKILL);
+        waitpid(pid[i], &st, 0);
+        size_t want = (size_t) n * sizeof(double) + 1;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || b[i].len != want || b[i].p[want - 1] != 1)
+            failed = 1;
+    }
+    if (!failed && started == k && igraph_vector_resize(res, n) == IGRAPH_SUCCESS) {
+        igraph_vector_null(res);
+        for (int i = 0; i < k; i++) {
+            const double *part = (const double *) (void *) b[i].p;
+            for (igraph_integer_t v = 0; v < n; v++)
+                VECTOR(*res)[v] += part[v];
+        }
+        *done = 1;
+    } else {
+        failed = 1;
+    }
+    for (int i = 0; i < k; i++)
+        free(b[i].p);
+    if (failed)
+        IGRAPH_ERROR("a worker process computing part of the query failed", IGRAPH_FAILURE);
+    return IGRAPH_SUCCESS;
+}
+
+/* ---- the query's child ---- */
+
+typedef struct child_out {
+    int fd;
+    uint64_t last_ns;
+} child_out_t;
+
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void child_progress(void *arg, uint64_t done, uint64_t total) {
+    child_out_t *o = arg;
+    uint64_t t = mono_ns();
+    if (t - o->last_ns < 50000000u && done < total)
+        return;                     /* at most 20 a second reach the daemon */
+    o->last_ns = t;
+    char rec[17];
+    rec[0] = 'P';
+    memcpy(rec + 1, &done, 8);
+    memcpy(rec + 9, &total, 8);
+    write_all(o->fd, rec, sizeof rec);
+}
+
+static void child_main(tn_job_t *job, int wfd) {
+    child_setup(wfd);
+    tn_igraph_setup();              /* this process's own igraph handlers */
+    tn_split_set(split_fork);
+    if (test_abort_top("TN_TEST_WORKER_ABORT_TOP", &job->opts))
+        abort();
+    if (test_abort_top("TN_TEST_PART_ABORT_TOP", &job->opts))
+        g_abort_part = 1;
+    atomic_int never = TN_RUN;      /* the daemon stops us by killing */
+    child_out_t out = { wfd, 0 };
+    tn_qctx_t ctx = { &never, child_progress, &out };
+    tn_val_t result = TN_VAL_NIL;
+    tn_error_t err = TN_ERROR_INIT;
+    /* The job is on the igraph queue, so tn_query_run brackets igraph. */
+    tn_code_t rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &result, &err);
+    char *enc = NULL;
+    size_t len = 0, cap = 0;
+    if (rc == TN_OK && tn_codec_encode(&result, &enc, &len, &cap) != 0)
+        _exit(3);
+    if (rc != TN_OK) {
+        /* The message, a NUL, then the details (a value tree, maybe nil). */
+        size_t ml = strlen(err.message) + 1;
+        if ((enc = malloc(ml)) == NULL)
+            _exit(3);
+        memcpy(enc, err.message, ml);
+        len = cap = ml;
+        if (tn_codec_encode(&err.data, &enc, &len, &cap) != 0)
+            _exit(3);
+    }
+    char head[13];
+    int32_t code = (int32_t) rc;
+    uint64_t l = len;
+    head[0] = 'R';
+    memcpy(head + 1, &code, 4);
+    memcpy(head + 5, &l, 8);
+    if (write_all(wfd, head, sizeof head) != 0 || write_all(wfd, enc, len) != 0)
+        _exit(4);
+    _exit(0);
+}
+
+/* ---- the daemon's side ---- */
+
+/* Take the records of 'b' that are complete: progress goes to ctx; the
+ * answer sets *ans (offset of its bytes), *code, *alen. */
+static void take_records(buf_t *b, size_t *pos, const tn_qctx_t *ctx, int *have, int32_t *code,
+                         size_t *ans, uint64_t *alen) {
+    while (!*have && *pos < b->len) {
+        const char *r = b->p + *pos;
+        size_t left = b->len - *pos;
+        if (r[0] == 'P') {
+            if (left < 17)
+                return;
+            uint64_t d, t;
+            memcpy(&d, r + 1, 8);
+            memcpy(&t, r + 9, 8);
+            if (ctx->progress)
+                ctx->progress(ctx->progress_arg, d, t);
+            *pos += 17;
+        } else if (r[0] == 'R') {
+            if (left < 13)
+                return;
+            memcpy(code, r + 1, 4);
+            memcpy(alen, r + 5, 8);
+            if (left - 13 < *alen)
+                return;
+            *ans = *pos + 13;
+            *have = 1;
+        } else {
+            *pos = b->len;          /* garbage: treated as no answer */
+            return;
+        }
+    }
+}
+
+void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
+                               strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        child_main(job, p[1]);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
+                               strerror(errno));
+        return;
+    }
+    setpgid(pid, pid);              /* also done by the child: whichever is first */
+    buf_t b = { 0 };
+    size_t pos = 0, ans = 0;
+    uint64_t alen = 0;
+    int32_t code = 0;
+    int have = 0, killed = 0, eof = 0;
+    while (!eof) {
+        struct pollfd pf = { .fd = p[0], .events = POLLIN };
+        int r = poll(&pf, 1, 20);
+        if (atomic_load(&job->stop) != TN_RUN) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            killed = 1;
+            break;
+        }
+        if (r > 0) {
+            int got = read_some(p[0], &b);
+            if (got <= 0)
+                eof = 1;
+            take_records(&b, &pos, ctx, &have, &code, &ans, &alen);
+        } else if (r < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    kill(-pid, SIGKILL);            /* parts a dead child left behind */
+    if (killed) {
+        job->rc = tn_query_stopped(ctx, &job->err);
+    } else if (!have || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (WIFSIGNALED(st))
+            tn_log(TN_LOG_ERROR, "query worker %d (%s) died of signal %d", (int) pid,
+                   job->method ? job->method : "?", WTERMSIG(st));
+        else
+            tn_log(TN_LOG_ERROR, "query worker %d (%s) exited %d without an answer", (int) pid,
+                   job->method ? job->method : "?", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL,
+                               "the worker process running this query failed");
+    } else if (code != TN_OK) {
+        const char *msg = b.p + ans;
+        size_t ml = strnlen(msg, (size_t) alen);
+        job->rc = tn_error_set(&job->err, (tn_code_t) code, "%.*s", (int) ml, msg);
+        tn_error_t derr = TN_ERROR_INIT;
+        if (ml + 1 < alen
+            && tn_codec_decode((const uint8_t *) msg + ml + 1, (size_t) alen - ml - 1,
+                               &job->err.data, &derr) != TN_OK)
+            tn_val_free(&job->err.data);
+        tn_error_clear(&derr);
+    } else if (job->encode) {
+        /* The child's bytes are the answer: no decode and encode again. */
+        memmove(b.p, b.p + ans, (size_t) alen);
+        job->enc = b.p;
+        job->enc_len = (size_t) alen;
+        b.p = NULL;
+        job->rc = TN_OK;
+    } else {
+        job->rc = tn_codec_decode((const uint8_t *) b.p + ans, (size_t) alen, &job->result,
+                                  &job->err);
+    }
+    free(b.p);
+}

@@ -1,0 +1,38 @@
+/*
+ * qpool.h -- igraph queries in worker processes, one core each.
+ *
+ * Debian's igraph is not thread-safe, so one process can run one igraph
+ * computation at a time. With --workers N (N > 0) the igraph queue gets N
+ * threads, and each runs its query in a child forked for it: the child
+ * inherits the job's snapshot (already built; copy-on-write, nothing is
+ * copied up front), calls the query and writes the value tree, encoded as
+ * MessagePack, to a pipe. The daemon never calls igraph itself then, so N
+ * independent queries run on N cores, and an exact betweenness, closeness
+ * or harmonic splits its source vertices over N more children
+ * (graph/split.h) whose parts the query's child adds up.
+ *
+ * A deadline or cancel kills the child and its parts (one process group)
+ * at the next 20 ms poll; a child that dies without an answer is reaped
+ * and its request answered `internal`, never the daemon. With --workers 0
+ * the single igraph thread of jobs.c runs queries in the daemon as before.
+ */
+#ifndef TN_QPOOL_H
+#define TN_QPOOL_H
+
+#include "jobs.h"
+
+/* Set once at start-up (main). 'test_hooks': honour the TN_TEST_* crash
+ * variables below (the --test-hooks flag; tests only):
+ *   TN_TEST_WORKER_ABORT_TOP=K  a query whose "top" is K aborts in its child;
+ *   TN_TEST_PART_ABORT_TOP=K    ... part 1 of its split aborts instead. */
+void tn_qpool_configure(int workers, int test_hooks);
+
+/* The --workers setting (0: queries run on the daemon's igraph thread). */
+int tn_qpool_workers(void);
+
+/* Run a query job (its snapshot built) in a child process; sets job->rc
+ * and job->err, or the answer: job->enc (the child's MessagePack bytes)
+ * when job->encode, else job->result; reports progress through ctx. */
+void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx);
+
+#endif

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""igraph worker processes (--workers N): a crashed worker answers
+`internal` and the daemon goes on; deadline and cancel kill the worker
+and its parts; scores split over workers equal the single-process ones
+(--workers 0) and python-igraph's."""
+
+import math
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tnharness as h  # noqa: E402
+import igraph  # noqa: E402
+
+METRICS = ("betweenness", "closeness", "harmonic", "pagerank", "eigenvector", "constraint")
+
+
+def children(pid):
+    """Live child processes of pid (all threads' children)."""
+    out = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def scores(c, metric, graph, **extra):
+    opts = {"metric": metric, "graph": graph, "top": 100000, "deadline_ms": 600000}
+    opts.update(extra)
+    return {it["id"]: it["score"] for it in c.call("query.centrality", opts, timeout=600)["items"]}
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+class Crash(unittest.TestCase):
+    def test_worker_crash_answers_internal_and_daemon_serves_on(self):
+        os.environ["TN_TEST_WORKER_ABORT_TOP"] = "77"
+        os.environ["TN_TEST_PART_ABORT_TOP"] = "78"
+        try:
+            d = h.Daemon(args=["--workers", "2", "--test-hooks"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_ABORT_TOP"], os.environ["TN_TEST_PART_ABORT_TOP"]
+        try:
+            with d.client() as c:
+                for top in (77, 78):
+                    err, res = c.request("query.centrality", {"metric": "betweenness", "top": top})
+                    self.assertIsNotNone(err, "top %d should have crashed its worker" % top)
+                    self.assertEqual(err["code"], "internal")
+                    self.assertTrue(d.alive())
+                    c.call("server.ping")            # raises on an error reply
+                # The next query gets a fresh worker and its answer.
+                res = c.call("query.centrality", {"metric": "betweenness", "top": 5})
+                self.assertEqual(len(res["items"]), 5)
+                self.assertEqual(children(d.pid), [])
+            self.assertIn("died of signal", d.log())
+        finally:
+            d.stop()
+
+    def test_hooks_need_the_flag(self):
+        os.environ["TN_TEST_WORKER_ABORT_TOP"] = "77"
+        try:
+            d = h.Daemon(args=["--workers", "2"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_ABORT_TOP"]
+        try:
+            with d.client() as c:
+                res = c.call("query.centrality", {"metric": "betweenness", "top": 77})
+                self.assertGreater(len(res["items"]), 0)
+        finally:
+            d.stop()
+
+
+class Stop(unittest.TestCase):
+    """A betweenness of several seconds, stopped early."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = h.Daemon(empty=True, args=["--workers", "2"]).start()
+        nodes, pairs = h.generated_graph(5, 30000, n_countries=50, n_provinces=100, n_cities=8000)
+        with cls.d.client(timeout=300) as c:
+            h.load_batch(c, nodes, pairs, chunk=20000, timeout=300)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def wait_no_children(self, within):
+        t_end = time.monotonic() + within
+        while time.monotonic() < t_end:
+            if children(self.d.pid) == []:
+                return
+            time.sleep(0.01)
+        self.fail("worker processes still alive: %r" % children(self.d.pid))
+
+    def test_deadline_kills_the_workers(self):
+        with self.d.client(timeout=60) as c:
+            t0 = time.monotonic()
+            err, _ = c.request("query.centrality", {"metric": "betweenness", "deadline_ms": 400,
+                                                    "as_of": 9001})
+            late = time.monotonic() - t0 - 0.4
+            self.assertIsNotNone(err)
+            self.assertEqual(err["code"], "timeout")
+            # The answer comes after the kill and the reaping.
+            self.assertEqual(children(self.d.pid), [])
+            # 100 ms is the design (a 20 ms poll); a loaded machine gets slack.
+            self.assertLess(late, 1.0, "timeout answered %.3f s after the deadline" % late)
+            print("deadline answered %.0f ms late" % (late * 1e3), file=sys.stderr)
+
+    def test_progress_at_least_every_250_ms(self):
+        """A query past its first second is reported on at least every 250 ms."""
+        with self.d.client(timeout=120) as c:
+            mid = c.send_request("query.centrality", {"metric": "betweenness", "as_of": 9003,
+                                                      "progress": True, "deadline_ms": 600000})
+            t0 = time.monotonic()
+            times = []
+            seen = 0
+            while mid not in c.responses:
+                try:
+                    i, _ = c.wait_notification("progress", timeout=0.5, start=seen)
+                    seen = i + 1
+                    times.append(time.monotonic())
+                except TimeoutError:
+                    pass                       # nothing within 0.5 s: look again
+            err, _ = c.wait_response(mid, timeout=120)
+            self.assertIsNone(err)
+            took = time.monotonic() - t0
+            self.assertGreater(took, 1.5, "the query must run past a second for this test")
+            late = [t for t in times if t > t0 + 1.0] + [t0 + took]
+            gaps = [b - a for a, b in zip(late, late[1:])]
+            self.assertGreater(len(gaps), 1)
+            # 200 ms ticks; a shared machine may slip a tick now and then.
+            self.assertLess(sorted(gaps)[len(gaps) * 9 // 10], 0.25 + 0.1, gaps)
+            prog = [p[0] for name, p in c.notifications if name == "progress" and p[0]["msgid"] == mid]
+            self.assertEqual([p["done"] for p in prog], sorted(p["done"] for p in prog))
+
+    def test_cancel_kills_the_workers(self):
+        with self.d.client(timeout=60) as c:
+            mid = c.send_request("query.centrality", {"metric": "closeness", "as_of": 9002,
+                                                      "deadline_ms": 600000})
+            t_end = time.monotonic() + 10
+            while children(self.d.pid) == [] and time.monotonic() < t_end:
+                time.sleep(0.01)
+            self.assertNotEqual(children(self.d.pid), [], "no worker process started")
+            t0 = time.monotonic()
+            c.notify("cancel", [{"msgid": mid}])
+            err, _ = c.wait_response(mid, timeout=30)
+            dt = time.monotonic() - t0
+            self.assertEqual(err["code"], "cancelled")
+            self.assertEqual(children(self.d.pid), [])
+            self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
+            print("cancel answered in %.0f ms" % (dt * 1e3), file=sys.stderr)
+            self.assertEqual(c.call("graph.stats")["pairs"]["total"], 30000)
+
+
+class SplitEqualsWhole(unittest.TestCase):
+    """The same graph under --workers 0 (one igraph thread, no split) and
+    --workers 3 (parts over three processes), and python-igraph."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nodes, cls.pairs = h.generated_graph(9, 3000, n_countries=30, n_provinces=40,
+                                                 n_cities=1500)
+        cls.res = {}
+        for w in (0, 3):
+            with h.Daemon(empty=True, args=["--workers", str(w)]) as d, \
+                    d.client(timeout=300) as c:
+                h.load_batch(c, cls.nodes, cls.pairs, chunk=20000, timeout=300)
+                cls.res[w] = {(m, g): scores(c, m, g) for m in METRICS
+                              for g in ("partnerships", "full")}
+                cls.res[w][("betweenness", "cutoff")] = scores(c, "betweenness", "full", cutoff=2)
+                cls.res[w][("betweenness", "approx")] = scores(c, "betweenness", "partnerships",
+                                                               approx=300)
+                cls.res[w][("betweenness", "approx-all")] = scores(c, "betweenness", "partnerships",
+                                                                   approx=10 ** 6)
+                if w == 3:
+                    cls.approx_error = c.error_code("query.centrality",
+                                                    {"metric": "closeness", "approx": 10})
+
+    def test_split_equals_single_process(self):
+        self.assertEqual(set(self.res[0]), set(self.res[3]))
+        for key, whole in self.res[0].items():
+            split = self.res[3][key]
+            self.assertEqual(set(whole), set(split), key)
+            bad = [(i, whole[i], split[i]) for i in whole if not close(whole[i], split[i])]
+            self.assertEqual(bad[:5], [], "%s: %d scores differ" % (key, len(bad)))
+            self.assertGreater(max(whole.values()), 0, key)
+
+    def test_approx_betweenness(self):
+        exact = self.res[0][("betweenness", "partnerships")]
+        # k at least n: exact; k = 300 of ~1,500 sources: seeded (the same on
+        # both daemons, checked above) and an estimate of the right scale.
+        every = self.res[3][("betweenness", "approx-all")]
+        self.assertEqual([v for v in exact if not close(exact[v], every[v])], [])
+        est = self.res[3][("betweenness", "approx")]
+        self.assertNotEqual(est, exact)
+        total_err = sum(abs(est[v] - exact[v]) for v in exact)
+        self.assertLess(total_err / sum(exact.values()), 0.35)
+        self.assertAlmostEqual(sum(est.values()) / sum(exact.values()), 1.0, delta=0.15)
+        self.assertEqual(self.approx_error, "invalid_params")
+
+    def test_split_equals_python_igraph(self):
+        ids = [n["id"] for n in self.nodes if n["kind"] != "country"]
+        idx = {v: i for i, v in enumerate(ids)}
+        g = igraph.Graph(n=len(ids), edges=[(idx[p["a"]], idx[p["b"]]) for p in self.pairs])
+        want = {
+            "betweenness": g.betweenness(directed=False),
+            "harmonic": g.harmonic_centrality(normalized=False),
+        }
+        for metric, ref in want.items():
+            got = self.res[3][(metric, "partnerships")]
+            bad = [(v, got[v], ref[idx[v]]) for v in ids if not close(got[v], ref[idx[v]])]
+            self.assertEqual(bad[:5], [], "%s: %d scores differ from python-igraph"
+                             % (metric, len(bad)))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
