@@ -31,7 +31,7 @@ typedef struct opts {
     tn_dataset_t dataset;  /* what a new graph starts from (--dataset) */
     const char *data_dir;
     const char *tokens;
-    int workers;                  /* igraph worker processes; -1: one per core */
+    int workers;                  /* igraph worker processes; 0: the igraph thread */
     int test_hooks;
 } opts_t;
 
@@ -267,8 +267,8 @@ static const flag_t flags[] = {
     { "--auth-timeout", NULL, "S", "with --tokens: seconds to authenticate, default 10",
       set_int, OFF(cfg.auth_timeout_s), INT_INT, 1, ONE_TB, 86400, " seconds" },
     { "--workers", NULL, "N", "igraph worker processes: queries run in parallel and"
-      "\nbetweenness/closeness/harmonic split over them (default"
-      "\none per core; 0 = one igraph thread in the daemon)",
+      "\nbetweenness/closeness/harmonic split over them (default 0:"
+      "\none igraph thread in the daemon, which keeps the score memo)",
       set_int, OFF(workers), INT_INT, 0, 1000000, TN_MAX_WORKERS, NULL },
     SWITCH("--test-hooks", test_hooks, "honour TN_TEST_* variables that crash workers (tests only)"),
     STR("--port-file", "FILE", cfg.port_file, "write the bound port to FILE once listening"),
@@ -342,16 +342,12 @@ static int is_loopback(const char *host) {
 
 int main(int argc, char **argv) {
     opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind, 0 },
-                 .dataset = TN_DATASET_DEFAULT, .workers = -1 };
+                 .dataset = TN_DATASET_DEFAULT, .workers = 0 };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)
         return rc0;
     tn_config_t cfg = o.cfg;
-    if (o.workers < 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        o.workers = cores < 1 ? 1 : cores > TN_MAX_WORKERS ? TN_MAX_WORKERS : (int) cores;
-    }
     tn_qpool_configure(o.workers, o.test_hooks);
     tn_store_opts_t sopts = o.sopts;
     int empty = o.empty;
