@@ -33,7 +33,7 @@ struct tn_method;
 enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COUNT = 3 };
 
 typedef enum tn_job_kind {
-    TN_JOB_QUERY = 0,               /* query->fn over snap */
+    TN_JOB_QUERY = 0,               /* query (its parts) over snap */
     TN_JOB_CHANGE,                  /* method + opts through the writer */
     TN_JOB_SAVE                     /* server.save: compact the data directory */
 } tn_job_kind_t;
