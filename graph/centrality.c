@@ -542,4 +542,4 @@ done:
     return rc;
 }
 
-TN_Q_ADAPTER(tn_q_centrality, tn_centrality, "query.centrality")
+TN_Q_PARTS(tn_centrality);

@@ -1,7 +1,7 @@
 /*
  * centrality.h -- query.centrality (centrality.c) as parse -> compute ->
  * encode. compute runs igraph unless the metric is degree; call it (or the
- * table's function) through tn_query_run, on the igraph thread.
+ * table's row) through tn_query_run, on the igraph thread.
  */
 #ifndef TN_CENTRALITY_H
 #define TN_CENTRALITY_H

@@ -356,17 +356,4 @@ void tn_communities_result_free(tn_communities_result_t *r) {
     r->n = r->count = 0;
 }
 
-tn_code_t tn_q_communities(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                           tn_val_t *out, tn_error_t *err) {
-    tn_communities_opts_t o;
-    tn_communities_result_t r;
-    tn_code_t rc;
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.communities", opts, err)) != TN_OK
-        || (rc = tn_communities_parse(opts, &o, err)) != TN_OK
-        || (rc = tn_communities_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = tn_communities_encode(s, &r, out);
-    tn_communities_result_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+TN_Q_PARTS(tn_communities);

@@ -420,4 +420,4 @@ void tn_coverage_result_free(tn_coverage_result_t *r) {
     memset(r, 0, sizeof *r);
 }
 
-TN_Q_ADAPTER(tn_q_coverage, tn_coverage, "query.coverage")
+TN_Q_PARTS(tn_coverage);

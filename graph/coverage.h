@@ -42,10 +42,6 @@ typedef struct {
     size_t nranked;
 } tn_coverage_result_t;
 
-tn_code_t tn_coverage_parse(const tn_val_t *opts, tn_coverage_opts_t *o, tn_error_t *err);
-tn_code_t tn_coverage_compute(const tn_snap_t *s, const tn_coverage_opts_t *o, const tn_qctx_t *ctx,
-                              tn_coverage_result_t *r, tn_error_t *err);
-int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val_t *out);
-void tn_coverage_result_free(tn_coverage_result_t *r);
+TN_Q_DECLARE(tn_coverage);
 
 #endif

@@ -186,4 +186,4 @@ void tn_gaps_result_free(tn_gaps_result_t *r) {
     memset(r, 0, sizeof *r);
 }
 
-TN_Q_ADAPTER(tn_q_gaps, tn_gaps, "query.gaps")
+TN_Q_PARTS(tn_gaps);

@@ -33,10 +33,6 @@ typedef struct {
     double overall;             /* the home's ratio over all candidates */
 } tn_gaps_result_t;
 
-tn_code_t tn_gaps_parse(const tn_val_t *opts, tn_gaps_opts_t *o, tn_error_t *err);
-tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_qctx_t *ctx,
-                          tn_gaps_result_t *r, tn_error_t *err);
-int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out);
-void tn_gaps_result_free(tn_gaps_result_t *r);
+TN_Q_DECLARE(tn_gaps);
 
 #endif

@@ -82,4 +82,4 @@ void tn_graph_stats_result_free(tn_graph_stats_result_t *r) {
     (void) r;
 }
 
-TN_Q_ADAPTER(tn_q_graph_stats, tn_graph_stats, "graph.stats")
+TN_Q_PARTS(tn_graph_stats);

@@ -21,10 +21,6 @@ typedef struct {
     int64_t units, home_pairs, countries;
 } tn_graph_stats_result_t;
 
-tn_code_t tn_graph_stats_parse(const tn_val_t *opts, tn_graph_stats_opts_t *o, tn_error_t *err);
-tn_code_t tn_graph_stats_compute(const tn_snap_t *s, const tn_graph_stats_opts_t *o,
-                                 const tn_qctx_t *ctx, tn_graph_stats_result_t *r, tn_error_t *err);
-int tn_graph_stats_encode(const tn_snap_t *s, const tn_graph_stats_result_t *r, tn_val_t *out);
-void tn_graph_stats_result_free(tn_graph_stats_result_t *r);
+TN_Q_DECLARE(tn_graph_stats);
 
 #endif

@@ -95,4 +95,4 @@ void tn_metrics_result_free(tn_metrics_result_t *r) {
     r->nyears = 0;
 }
 
-TN_Q_ADAPTER(tn_q_metrics, tn_metrics, "metrics.get")
+TN_Q_PARTS(tn_metrics);

@@ -21,10 +21,6 @@ typedef struct {
     int64_t undated;                  /* home pairs with no known year */
 } tn_metrics_result_t;
 
-tn_code_t tn_metrics_parse(const tn_val_t *opts, tn_metrics_opts_t *o, tn_error_t *err);
-tn_code_t tn_metrics_compute(const tn_snap_t *s, const tn_metrics_opts_t *o, const tn_qctx_t *ctx,
-                             tn_metrics_result_t *r, tn_error_t *err);
-int tn_metrics_encode(const tn_snap_t *s, const tn_metrics_result_t *r, tn_val_t *out);
-void tn_metrics_result_free(tn_metrics_result_t *r);
+TN_Q_DECLARE(tn_metrics);
 
 #endif

@@ -332,10 +332,10 @@ void tn_pair_list_result_free(tn_pair_list_result_t *r) {
     tn_q_idx_free(r);
 }
 
-/* ---- the table's functions ---- */
+/* ---- the parts, for the table of query.c ---- */
 
-TN_Q_ADAPTER(tn_q_node_get, tn_node_get, "node.get")
-TN_Q_ADAPTER(tn_q_node_find, tn_node_find, "node.find")
-TN_Q_ADAPTER(tn_q_node_list, tn_node_list, "node.list")
-TN_Q_ADAPTER(tn_q_node_neighbors, tn_node_neighbors, "node.neighbors")
-TN_Q_ADAPTER(tn_q_pair_list, tn_pair_list, "pair.list")
+TN_Q_PARTS(tn_node_get);
+TN_Q_PARTS(tn_node_find);
+TN_Q_PARTS(tn_node_list);
+TN_Q_PARTS(tn_node_neighbors);
+TN_Q_PARTS(tn_pair_list);

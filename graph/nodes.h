@@ -26,39 +26,22 @@ void tn_q_idx_free(tn_q_idx_t *r);
 /* node.get */
 typedef struct { const char *id; } tn_node_get_opts_t;
 typedef struct { int64_t v; } tn_node_get_result_t;
-tn_code_t tn_node_get_parse(const tn_val_t *opts, tn_node_get_opts_t *o, tn_error_t *err);
-tn_code_t tn_node_get_compute(const tn_snap_t *s, const tn_node_get_opts_t *o, const tn_qctx_t *ctx,
-                              tn_node_get_result_t *r, tn_error_t *err);
-int tn_node_get_encode(const tn_snap_t *s, const tn_node_get_result_t *r, tn_val_t *out);
-void tn_node_get_result_free(tn_node_get_result_t *r);
+TN_Q_DECLARE(tn_node_get);
 
 /* node.find */
 typedef struct { const char *q, *country; int kind; int64_t limit; } tn_node_find_opts_t;
 typedef tn_q_idx_t tn_node_find_result_t;           /* vertices */
-tn_code_t tn_node_find_parse(const tn_val_t *opts, tn_node_find_opts_t *o, tn_error_t *err);
-tn_code_t tn_node_find_compute(const tn_snap_t *s, const tn_node_find_opts_t *o, const tn_qctx_t *ctx,
-                               tn_node_find_result_t *r, tn_error_t *err);
-int tn_node_find_encode(const tn_snap_t *s, const tn_node_find_result_t *r, tn_val_t *out);
-void tn_node_find_result_free(tn_node_find_result_t *r);
+TN_Q_DECLARE(tn_node_find);
 
 /* node.list */
 typedef struct { const char *country; int kind; int64_t limit, offset; } tn_node_list_opts_t;
 typedef tn_q_idx_t tn_node_list_result_t;           /* vertices of the page, total */
-tn_code_t tn_node_list_parse(const tn_val_t *opts, tn_node_list_opts_t *o, tn_error_t *err);
-tn_code_t tn_node_list_compute(const tn_snap_t *s, const tn_node_list_opts_t *o, const tn_qctx_t *ctx,
-                               tn_node_list_result_t *r, tn_error_t *err);
-int tn_node_list_encode(const tn_snap_t *s, const tn_node_list_result_t *r, tn_val_t *out);
-void tn_node_list_result_free(tn_node_list_result_t *r);
+TN_Q_DECLARE(tn_node_list);
 
 /* node.neighbors: pairs of the node, by the other end's id. */
 typedef struct { const char *id; int kind; } tn_node_neighbors_opts_t;
 typedef struct { int64_t v; tn_q_idx_t pairs; } tn_node_neighbors_result_t;
-tn_code_t tn_node_neighbors_parse(const tn_val_t *opts, tn_node_neighbors_opts_t *o, tn_error_t *err);
-tn_code_t tn_node_neighbors_compute(const tn_snap_t *s, const tn_node_neighbors_opts_t *o,
-                                    const tn_qctx_t *ctx, tn_node_neighbors_result_t *r,
-                                    tn_error_t *err);
-int tn_node_neighbors_encode(const tn_snap_t *s, const tn_node_neighbors_result_t *r, tn_val_t *out);
-void tn_node_neighbors_result_free(tn_node_neighbors_result_t *r);
+TN_Q_DECLARE(tn_node_neighbors);
 
 /* pair.list */
 typedef struct {
@@ -67,10 +50,6 @@ typedef struct {
     tn_filter_t f;
 } tn_pair_list_opts_t;
 typedef tn_q_idx_t tn_pair_list_result_t;           /* pairs of the page, total */
-tn_code_t tn_pair_list_parse(const tn_val_t *opts, tn_pair_list_opts_t *o, tn_error_t *err);
-tn_code_t tn_pair_list_compute(const tn_snap_t *s, const tn_pair_list_opts_t *o, const tn_qctx_t *ctx,
-                               tn_pair_list_result_t *r, tn_error_t *err);
-int tn_pair_list_encode(const tn_snap_t *s, const tn_pair_list_result_t *r, tn_val_t *out);
-void tn_pair_list_result_free(tn_pair_list_result_t *r);
+TN_Q_DECLARE(tn_pair_list);
 
 #endif

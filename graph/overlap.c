@@ -247,17 +247,4 @@ void tn_overlap_result_free(tn_overlap_result_t *r) {
     r->shared_countries = r->shared_partners = NULL;
 }
 
-tn_code_t tn_q_overlap(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                       tn_val_t *out, tn_error_t *err) {
-    tn_overlap_opts_t o;
-    tn_overlap_result_t r;
-    tn_code_t rc;
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.overlap", opts, err)) != TN_OK
-        || (rc = tn_overlap_parse(opts, &o, err)) != TN_OK
-        || (rc = tn_overlap_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = tn_overlap_encode(s, &r, out);
-    tn_overlap_result_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+TN_Q_PARTS(tn_overlap);

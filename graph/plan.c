@@ -38,9 +38,10 @@ typedef struct plan_opts {
     const char *unit;
     const char *target;             /* the string form, or NULL */
     const tn_val_t *countries;      /* the {"countries": [...]} form, or NULL */
+    const tn_val_t *target_val;     /* the option as given (echoed), or NULL */
     int64_t budget;
     tn_filter_t f;
-} plan_opts_t;
+} tn_plan_opts_t;
 
 typedef struct plan_step {
     int64_t unit, country, peer_pairs, load, earlier;
@@ -51,9 +52,10 @@ typedef struct plan_step {
 typedef struct plan_result {
     int64_t unit;
     int64_t countries, before, after;
+    const tn_val_t *target;         /* the target option as given, or NULL */
     size_t nsteps;
     plan_step_t *steps;
-} plan_result_t;
+} tn_plan_result_t;
 
 /* A slim candidate kept per (unit, country) while scoring. */
 typedef struct slim {
@@ -61,13 +63,14 @@ typedef struct slim {
     double score;
 } slim_t;
 
-static tn_code_t plan_parse(const tn_val_t *opts, plan_opts_t *o, tn_error_t *err) {
+static tn_code_t tn_plan_parse(const tn_val_t *opts, tn_plan_opts_t *o, tn_error_t *err) {
     tn_code_t rc;
     memset(o, 0, sizeof *o);
     o->budget = 5;
     if ((rc = tn_opt_str(opts, "unit", 0, &o->unit, err)) != TN_OK)
         return rc;
     const tn_val_t *t = opts != NULL ? tn_map_get(opts, "target") : NULL;
+    o->target_val = t;
     if (t == NULL || t->type == TN_V_NIL) {
         o->target = "all";
     } else if (t->type == TN_V_STR) {
@@ -92,7 +95,7 @@ static tn_code_t plan_parse(const tn_val_t *opts, plan_opts_t *o, tn_error_t *er
 }
 
 /* keep[v] = 1 for every candidate country of the home in the target. */
-static tn_code_t resolve_target(const tn_snap_t *s, const plan_opts_t *o, const tn_q_cover_t *cov,
+static tn_code_t resolve_target(const tn_snap_t *s, const tn_plan_opts_t *o, const tn_q_cover_t *cov,
                                 unsigned char *keep, tn_error_t *err) {
     if (o->countries != NULL) {
         for (size_t i = 0; i < o->countries->u.a.n; i++) {
@@ -139,13 +142,13 @@ static void keep_best(slim_t *l, int64_t v, double score) {
     }
 }
 
-static void plan_free(plan_result_t *r) {
+static void tn_plan_result_free(tn_plan_result_t *r) {
     free(r->steps);
     memset(r, 0, sizeof *r);
 }
 
-static tn_code_t plan_compute(const tn_snap_t *s, const plan_opts_t *o, const tn_qctx_t *ctx,
-                              plan_result_t *r, tn_error_t *err) {
+static tn_code_t tn_plan_compute(const tn_snap_t *s, const tn_plan_opts_t *o, const tn_qctx_t *ctx,
+                                 tn_plan_result_t *r, tn_error_t *err) {
     const char *uid = o->unit != NULL ? o->unit : s->home;
     tn_rec_filter_t rf = { NULL, NULL, NULL, -1, 1 };
     tn_rec_world_t w;
@@ -308,9 +311,10 @@ static tn_code_t plan_compute(const tn_snap_t *s, const plan_opts_t *o, const tn
     for (size_t i = 0; i < r->nsteps; i++)
         r->after += r->steps[i].ncand > 0 && cov.cpairs[r->steps[i].country] == 0;
     r->unit = u;
+    r->target = o->target_val;
 done:
     if (rc != TN_OK)
-        plan_free(r);
+        tn_plan_result_free(r);
     free(keep);
     free(cix);
     free(uix);
@@ -370,9 +374,8 @@ static int step_reasons(const tn_snap_t *s, int64_t home, const plan_step_t *st,
     return rc;
 }
 
-static int plan_encode(const tn_snap_t *s, const plan_result_t *r, const tn_val_t *opts,
-                       tn_val_t *out) {
-    const tn_val_t *t = opts != NULL ? tn_map_get(opts, "target") : NULL;
+static int tn_plan_encode(const tn_snap_t *s, const tn_plan_result_t *r, tn_val_t *out) {
+    const tn_val_t *t = r->target;
     tn_val_t target = TN_VAL_NIL, steps = TN_VAL_NIL;
     int bad = tn_q_result_begin(out, s);
     bad |= tn_map_add_str(out, "unit", s->nodes[r->unit]->id);
@@ -414,19 +417,5 @@ static int plan_encode(const tn_snap_t *s, const plan_result_t *r, const tn_val_
     return bad ? -1 : 0;
 }
 
-/* query.plan (options in the table of query.c): parse, compute, encode. */
-tn_code_t tn_q_plan(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                    tn_val_t *out, tn_error_t *err) {
-    plan_opts_t o;
-    plan_result_t r;
-    tn_code_t rc;
-
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.plan", opts, err)) != TN_OK
-        || (rc = plan_parse(opts, &o, err)) != TN_OK
-        || (rc = plan_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = plan_encode(s, &r, opts, out);
-    plan_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+/* query.plan's parts, for the table of query.c. */
+TN_Q_PARTS(tn_plan);

@@ -50,11 +50,7 @@ typedef struct tn_timeline_result {
     int by;
 } tn_timeline_result_t;
 
-tn_code_t tn_timeline_parse(const tn_val_t *opts, tn_timeline_opts_t *o, tn_error_t *err);
-tn_code_t tn_timeline_compute(const tn_snap_t *s, const tn_timeline_opts_t *o, const tn_qctx_t *ctx,
-                              tn_timeline_result_t *r, tn_error_t *err);
-int tn_timeline_encode(const tn_snap_t *s, const tn_timeline_result_t *r, tn_val_t *out);
-void tn_timeline_result_free(tn_timeline_result_t *r);
+TN_Q_DECLARE(tn_timeline);
 
 /* ---- query.overlap ---- */
 
@@ -91,11 +87,7 @@ typedef struct tn_overlap_result {
     double jaccard[TN_OVERLAP_MAX][TN_OVERLAP_MAX];
 } tn_overlap_result_t;
 
-tn_code_t tn_overlap_parse(const tn_val_t *opts, tn_overlap_opts_t *o, tn_error_t *err);
-tn_code_t tn_overlap_compute(const tn_snap_t *s, const tn_overlap_opts_t *o, const tn_qctx_t *ctx,
-                             tn_overlap_result_t *r, tn_error_t *err);
-int tn_overlap_encode(const tn_snap_t *s, const tn_overlap_result_t *r, tn_val_t *out);
-void tn_overlap_result_free(tn_overlap_result_t *r);
+TN_Q_DECLARE(tn_overlap);
 
 /* ---- query.communities (igraph thread only) ---- */
 
@@ -124,11 +116,7 @@ typedef struct tn_communities_result {
     int64_t *size;              /* per community */
 } tn_communities_result_t;
 
-tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, tn_error_t *err);
-tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t *o,
-                                 const tn_qctx_t *ctx, tn_communities_result_t *r, tn_error_t *err);
-int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, tn_val_t *out);
-void tn_communities_result_free(tn_communities_result_t *r);
+TN_Q_DECLARE(tn_communities);
 
 /* ---- query.whatif (igraph thread: it may run query.centrality) ---- */
 
@@ -153,17 +141,14 @@ typedef struct tn_whatif_result {
     tn_val_t before[TN_WHATIF_MAX_QUERIES], after[TN_WHATIF_MAX_QUERIES];
 } tn_whatif_result_t;
 
-tn_code_t tn_whatif_parse(const tn_val_t *opts, tn_whatif_opts_t *o, tn_error_t *err);
+TN_Q_DECLARE(tn_whatif);
+
 /* Build the hypothetical snapshot: 's' plus nodes and add, minus remove.
  * Records are validated as import.batch validates them (same codes, same
  * per-record details, fields named "nodes.*" and "add.*"); a removed pair
  * that does not exist is not_found. *out is a built snapshot at s's epoch. */
 tn_code_t tn_whatif_snapshot(const tn_snap_t *s, const tn_whatif_opts_t *o, tn_snap_t **out,
                              tn_error_t *err);
-tn_code_t tn_whatif_compute(const tn_snap_t *s, const tn_whatif_opts_t *o, const tn_qctx_t *ctx,
-                            tn_whatif_result_t *r, tn_error_t *err);
-int tn_whatif_encode(const tn_snap_t *s, const tn_whatif_result_t *r, tn_val_t *out);
-void tn_whatif_result_free(tn_whatif_result_t *r);
 
 /* Shared by the planning queries (unit.c): resolve a unit ("unit" or a
  * "homes" entry; NULL = the snapshot's home) into a home whose home pairs
@@ -173,11 +158,5 @@ void tn_whatif_result_free(tn_whatif_result_t *r);
 struct tn_q_home;
 tn_code_t tn_q_unit_init(const tn_snap_t *s, const char *id, const char *field,
                          struct tn_q_home *h, tn_error_t *err);
-
-/* Adapters of tn_query_fn for the table of query.c. */
-tn_code_t tn_q_timeline(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_overlap(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_communities(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_whatif(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
 
 #endif

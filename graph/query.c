@@ -3,7 +3,7 @@
  * the query files share (query_internal.h): the home and its units, home
  * pairs, case-insensitive matching, result scaffolding, the stop flag.
  *
- * The table is the read part of the method registry: wire name, function,
+ * The table is the read part of the method registry: wire name, parts,
  * option schema (server.methods reports it and the service validates
  * requests against it), flags and a one-line description.
  */
@@ -89,32 +89,33 @@ static const tn_opt_spec_t o_whatif[] = {
 #define IGRAPH TN_QF_IGRAPH
 
 /* Every read method, in the protocol's order. A new read query is one row
- * here (its schema above) and its parse -> compute -> encode. */
+ * here (its schema above) and its parts: parse -> compute -> encode, declared
+ * with TN_Q_PARTS next to them. */
 static const tn_query_def_t queries[] = {
-    { "graph.stats", tn_q_graph_stats, o_stats, 0,
+    { "graph.stats", &tn_graph_stats_parts, o_stats, 0,
       "node and pair counts and the home's figures", NULL },
-    { "node.get", tn_q_node_get, o_node_get, 0, "one node with its degree", NULL },
-    { "node.find", tn_q_node_find, o_node_find, 0, "nodes whose id or names contain q", NULL },
-    { "node.list", tn_q_node_list, o_node_list, 0, "nodes by kind and country, paged", NULL },
-    { "node.neighbors", tn_q_node_neighbors, o_neighbors, 0, "a node's partners and pairs", NULL },
-    { "pair.list", tn_q_pair_list, o_pair_list, 0, "pairs matching every filter, paged", NULL },
-    { "query.centrality", tn_q_centrality, o_centrality, IGRAPH | SLOW,
+    { "node.get", &tn_node_get_parts, o_node_get, 0, "one node with its degree", NULL },
+    { "node.find", &tn_node_find_parts, o_node_find, 0, "nodes whose id or names contain q", NULL },
+    { "node.list", &tn_node_list_parts, o_node_list, 0, "nodes by kind and country, paged", NULL },
+    { "node.neighbors", &tn_node_neighbors_parts, o_neighbors, 0, "a node's partners and pairs", NULL },
+    { "pair.list", &tn_pair_list_parts, o_pair_list, 0, "pairs matching every filter, paged", NULL },
+    { "query.centrality", &tn_centrality_parts, o_centrality, IGRAPH | SLOW,
       "rank nodes by a centrality metric", tn_q_centrality_needs_igraph },
-    { "query.coverage", tn_q_coverage, o_coverage, SLOW,
+    { "query.coverage", &tn_coverage_parts, o_coverage, SLOW,
       "the home's coverage by region, subregion, tag, country or unit", NULL },
-    { "query.gaps", tn_q_gaps, o_gaps, SLOW, "candidate countries the home has no pair in", NULL },
-    { "query.recommend", tn_q_recommend, o_recommend, SLOW,
+    { "query.gaps", &tn_gaps_parts, o_gaps, SLOW, "candidate countries the home has no pair in", NULL },
+    { "query.recommend", &tn_recommend_parts, o_recommend, SLOW,
       "new foreign partners for one unit, ranked and explained", NULL },
-    { "metrics.get", tn_q_metrics, o_metrics, TN_QF_LIVE,
+    { "metrics.get", &tn_metrics_parts, o_metrics, TN_QF_LIVE,
       "dashboard figures: stats, coverage, timeline and live server counters", NULL },
-    { "query.timeline", tn_q_timeline, o_timeline, SLOW, "a unit's pairs per year, by group", NULL },
-    { "query.overlap", tn_q_overlap, o_overlap, SLOW,
+    { "query.timeline", &tn_timeline_parts, o_timeline, SLOW, "a unit's pairs per year, by group", NULL },
+    { "query.overlap", &tn_overlap_parts, o_overlap, SLOW,
       "where 2 to 8 homes compete and what each has alone", NULL },
-    { "query.communities", tn_q_communities, o_communities, IGRAPH | SLOW,
+    { "query.communities", &tn_communities_parts, o_communities, IGRAPH | SLOW,
       "communities of the partnership graph (Louvain or Leiden, seeded)", NULL },
-    { "query.whatif", tn_q_whatif, o_whatif, IGRAPH | SLOW,
+    { "query.whatif", &tn_whatif_parts, o_whatif, IGRAPH | SLOW,
       "read queries before and after hypothetical changes (nothing committed)", NULL },
-    { "query.plan", tn_q_plan, o_plan, SLOW,
+    { "query.plan", &tn_plan_parts, o_plan, SLOW,
       "which unit should seek a partner in which uncovered target country, and with whom",
       NULL },
 };
@@ -139,12 +140,41 @@ int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts) {
     return def->igraph_for == NULL || def->igraph_for(opts);
 }
 
+/* Options check, then parse -> compute -> encode -> free, with the
+ * options and result structs allocated per call (zeroed, so result_free
+ * may run whatever compute left). */
+static tn_code_t run_parts(const tn_query_def_t *def, const tn_snap_t *s, const tn_val_t *opts,
+                           const tn_qctx_t *ctx, tn_val_t *out, tn_error_t *err) {
+    const tn_query_parts_t *p = def->parts;
+    tn_code_t rc;
+    *out = TN_VAL_NIL;
+    if (s == NULL || !s->built)
+        return tn_error_set(err, TN_ERR_INTERNAL, "%s: snapshot not built", def->name);
+    if ((rc = tn_opts_validate(opts, def->opts, err)) != TN_OK)
+        return rc;
+    void *o = calloc(1, p->opts_size), *r = calloc(1, p->result_size);
+    if (o == NULL || r == NULL) {
+        free(o);
+        free(r);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    if ((rc = p->parse(opts, o, err)) == TN_OK) {
+        rc = p->compute(s, o, ctx, r, err);
+        if (rc == TN_OK && p->encode(s, r, out) != 0)
+            rc = tn_q_oom(out, err);
+        p->result_free(r);
+    }
+    free(o);
+    free(r);
+    return rc;
+}
+
 tn_code_t tn_query_run(const tn_query_def_t *def, const tn_snap_t *s, const tn_val_t *opts,
                        const tn_qctx_t *ctx, tn_val_t *out, tn_error_t *err) {
     int bracket = tn_query_needs_igraph(def, opts);
     if (bracket)
         tn_igraph_begin(ctx);
-    tn_code_t rc = def->fn(s, opts, ctx, out, err);
+    tn_code_t rc = run_parts(def, s, opts, ctx, out, err);
     if (bracket)
         tn_igraph_end();
     return rc;
@@ -163,14 +193,6 @@ tn_code_t tn_query_stopped(const tn_qctx_t *ctx, tn_error_t *err) {
 }
 
 /* ---- shared helpers ---- */
-
-tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opts,
-                     tn_error_t *err) {
-    const tn_query_def_t *def = tn_query_find(method);
-    if (s == NULL || !s->built || def == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "%s: snapshot not built", method);
-    return tn_opts_validate(opts, def->opts, err);
-}
 
 tn_code_t tn_q_slow_opts(const tn_val_t *opts, tn_error_t *err) {
     int64_t deadline = 0;

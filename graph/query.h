@@ -18,6 +18,7 @@
 #define TN_QUERY_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -37,8 +38,32 @@ typedef struct tn_qctx {
     void *progress_arg;
 } tn_qctx_t;
 
-typedef tn_code_t tn_query_fn(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                              tn_val_t *out, tn_error_t *err);
+/* The three parts of a query, typeless so that one runner (tn_query_run)
+ * drives them all: parse the options into a struct of opts_size bytes,
+ * compute a result of result_size bytes, encode it once, free it. The
+ * runner gives parse and compute zeroed structs, and calls result_free
+ * after every compute, failed or not. A query declares its parts from its
+ * typed functions with TN_Q_PARTS (query_internal.h), which keeps the types
+ * checked. */
+typedef struct tn_query_parts {
+    size_t opts_size, result_size;
+    tn_code_t (*parse)(const tn_val_t *opts, void *o, tn_error_t *err);
+    tn_code_t (*compute)(const tn_snap_t *s, const void *o, const tn_qctx_t *ctx, void *r,
+                         tn_error_t *err);
+    int (*encode)(const tn_snap_t *s, const void *r, tn_val_t *out);   /* -1 on OOM */
+    void (*result_free)(void *r);
+} tn_query_parts_t;
+
+/* The typed parts of query X, declared from its X_opts_t and X_result_t:
+ * X_parse fills the options, X_compute the result (it may start from a
+ * zeroed one and leave it for X_result_free on error), X_encode returns -1
+ * on OOM, X_result_free releases and may run twice. */
+#define TN_Q_DECLARE(X)                                                                         \
+    tn_code_t X##_parse(const tn_val_t *opts, X##_opts_t *o, tn_error_t *err);                  \
+    tn_code_t X##_compute(const tn_snap_t *s, const X##_opts_t *o, const tn_qctx_t *ctx,        \
+                          X##_result_t *r, tn_error_t *err);                                    \
+    int X##_encode(const tn_snap_t *s, const X##_result_t *r, tn_val_t *out);                   \
+    void X##_result_free(X##_result_t *r)
 
 /* Does a request with these options need the igraph thread? (A query
  * may answer some options in plain C, e.g. centrality's degree.) */
@@ -54,7 +79,7 @@ typedef int tn_query_igraph_fn(const tn_val_t *opts);
 
 typedef struct tn_query_def {
     const char *name;               /* wire method name, e.g. "query.centrality" */
-    tn_query_fn *fn;                /* parse -> compute -> encode */
+    const tn_query_parts_t *parts;  /* parse -> compute -> encode -> free */
     const tn_opt_spec_t *opts;      /* option schema (incl. what the service reads) */
     unsigned flags;                 /* TN_QF_... */
     const char *description;        /* one line, for server.methods and the CLI */
@@ -64,7 +89,9 @@ typedef struct tn_query_def {
 /* Does 'def' with these options need the igraph thread? */
 int tn_query_needs_igraph(const tn_query_def_t *def, const tn_val_t *opts);
 
-/* Run a read query: the one way to call def->fn. When the query needs
+/* Run a read query: the one way to call def->parts. It checks the options
+ * against def->opts, then parses, computes, encodes and frees the result;
+ * on error *out is nil. When the query needs
  * igraph for these options, its igraph work is bracketed here (the stop
  * flag and progress of ctx reach igraph's handlers); the caller must then
  * be the igraph thread. A query that runs another through tn_query_run

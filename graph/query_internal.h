@@ -23,12 +23,6 @@
 /* How often (in loop iterations) the non-igraph queries poll the stop flag. */
 #define TN_Q_POLL 1024
 
-/* Every query starts here: the snapshot must be built, and 'opts' must
- * pass the schema the table lists for 'method' (so server.methods and
- * validation cannot disagree). TN_OK, invalid_params or internal. */
-tn_code_t tn_q_start(const tn_snap_t *s, const char *method, const tn_val_t *opts,
-                     tn_error_t *err);
-
 /* Check the options the service consumes for slow queries ("deadline_ms"
  * a non-negative integer, "progress" a boolean) so a bad type is still
  * invalid_params even if the service did not look at it. */
@@ -133,40 +127,32 @@ extern const char *const tn_q_comm_algo_names[];     /* query.communities "algor
 /* query.centrality's degree needs no igraph (centrality.c). */
 int tn_q_centrality_needs_igraph(const tn_val_t *opts);
 
-/* The table's function of a query written as parse -> compute -> encode
- * (X_opts_t, X_result_t, X_parse, X_compute, X_encode, X_result_free):
- * options checked against the table's schema, parsed, computed, encoded
- * once. Results start zeroed, so result_free may always run. */
-#define TN_Q_ADAPTER(fn, X, method)                                                             \
-    tn_code_t fn(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx, tn_val_t *out, \
-                 tn_error_t *err) {                                                             \
-        X##_opts_t o;                                                                           \
-        X##_result_t r;                                                                         \
-        tn_code_t rc;                                                                           \
-        memset(&r, 0, sizeof r);                                                                \
-        *out = TN_VAL_NIL;                                                                      \
-        if ((rc = tn_q_start(s, method, opts, err)) != TN_OK                                    \
-            || (rc = X##_parse(opts, &o, err)) != TN_OK)                                        \
-            return rc;                                                                          \
-        rc = X##_compute(s, &o, ctx, &r, err);                                                  \
-        if (rc == TN_OK && X##_encode(s, &r, out) != 0)                                         \
-            rc = tn_q_oom(out, err);                                                            \
-        X##_result_free(&r);                                                                    \
-        return rc;                                                                              \
-    }
+/* Declare the parts (query.h) of a query written as X_opts_t, X_result_t,
+ * X_parse, X_compute, X_encode and X_result_free: thin typeless wrappers of
+ * the typed functions (the compiler still checks those against the types)
+ * and the const tn_query_parts_t X_parts that the table of query.c names. */
+#define TN_Q_PARTS(X)                                                                           \
+    static tn_code_t X##_parse_v(const tn_val_t *opts, void *o, tn_error_t *err) {              \
+        return X##_parse(opts, (X##_opts_t *) o, err);                                          \
+    }                                                                                           \
+    static tn_code_t X##_compute_v(const tn_snap_t *s, const void *o, const tn_qctx_t *ctx,     \
+                                   void *r, tn_error_t *err) {                                  \
+        return X##_compute(s, (const X##_opts_t *) o, ctx, (X##_result_t *) r, err);            \
+    }                                                                                           \
+    static int X##_encode_v(const tn_snap_t *s, const void *r, tn_val_t *out) {                 \
+        return X##_encode(s, (const X##_result_t *) r, out);                                    \
+    }                                                                                           \
+    static void X##_result_free_v(void *r) {                                                    \
+        X##_result_free((X##_result_t *) r);                                                    \
+    }                                                                                           \
+    const tn_query_parts_t X##_parts = { sizeof(X##_opts_t), sizeof(X##_result_t),             \
+                                         X##_parse_v, X##_compute_v, X##_encode_v,              \
+                                         X##_result_free_v }
 
-/* Query bodies (one per wire method), listed in the table of query.c. */
-tn_code_t tn_q_graph_stats(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_node_get(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_node_find(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_node_list(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_node_neighbors(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_pair_list(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_centrality(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_coverage(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_gaps(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_recommend(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_plan(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
-tn_code_t tn_q_metrics(const tn_snap_t *, const tn_val_t *, const tn_qctx_t *, tn_val_t *, tn_error_t *);
+/* The parts of every query, listed in the table of query.c. */
+extern const tn_query_parts_t tn_graph_stats_parts, tn_node_get_parts, tn_node_find_parts,
+    tn_node_list_parts, tn_node_neighbors_parts, tn_pair_list_parts, tn_centrality_parts,
+    tn_coverage_parts, tn_gaps_parts, tn_recommend_parts, tn_metrics_parts, tn_timeline_parts,
+    tn_overlap_parts, tn_communities_parts, tn_whatif_parts, tn_plan_parts;
 
 #endif

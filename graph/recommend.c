@@ -129,19 +129,5 @@ int tn_recommend_encode(const tn_snap_t *s, const tn_recommend_result_t *r, tn_v
     return bad ? -1 : 0;
 }
 
-/* query.recommend (options in the table of query.c): parse, compute, encode. */
-tn_code_t tn_q_recommend(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                         tn_val_t *out, tn_error_t *err) {
-    tn_recommend_opts_t o;
-    tn_recommend_result_t r;
-    tn_code_t rc;
-
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.recommend", opts, err)) != TN_OK
-        || (rc = tn_recommend_parse(opts, &o, err)) != TN_OK
-        || (rc = tn_recommend_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = tn_recommend_encode(s, &r, out);
-    tn_recommend_result_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+/* query.recommend's parts, for the table of query.c. */
+TN_Q_PARTS(tn_recommend);

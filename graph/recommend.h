@@ -136,10 +136,6 @@ typedef struct tn_recommend_result {
     tn_rec_item_t *items;
 } tn_recommend_result_t;
 
-tn_code_t tn_recommend_parse(const tn_val_t *opts, tn_recommend_opts_t *o, tn_error_t *err);
-tn_code_t tn_recommend_compute(const tn_snap_t *s, const tn_recommend_opts_t *o,
-                               const tn_qctx_t *ctx, tn_recommend_result_t *r, tn_error_t *err);
-int tn_recommend_encode(const tn_snap_t *s, const tn_recommend_result_t *r, tn_val_t *out);
-void tn_recommend_result_free(tn_recommend_result_t *r);
+TN_Q_DECLARE(tn_recommend);
 
 #endif

@@ -198,17 +198,4 @@ void tn_timeline_result_free(tn_timeline_result_t *r) {
     r->ngroups = 0;
 }
 
-tn_code_t tn_q_timeline(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                        tn_val_t *out, tn_error_t *err) {
-    tn_timeline_opts_t o;
-    tn_timeline_result_t r;
-    tn_code_t rc;
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.timeline", opts, err)) != TN_OK
-        || (rc = tn_timeline_parse(opts, &o, err)) != TN_OK
-        || (rc = tn_timeline_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = tn_timeline_encode(s, &r, out);
-    tn_timeline_result_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+TN_Q_PARTS(tn_timeline);

@@ -305,17 +305,4 @@ void tn_whatif_result_free(tn_whatif_result_t *r) {
     r->nq = 0;
 }
 
-tn_code_t tn_q_whatif(const tn_snap_t *s, const tn_val_t *opts, const tn_qctx_t *ctx,
-                      tn_val_t *out, tn_error_t *err) {
-    tn_whatif_opts_t o;
-    tn_whatif_result_t r;
-    tn_code_t rc;
-    *out = TN_VAL_NIL;
-    if ((rc = tn_q_start(s, "query.whatif", opts, err)) != TN_OK
-        || (rc = tn_whatif_parse(opts, &o, err)) != TN_OK
-        || (rc = tn_whatif_compute(s, &o, ctx, &r, err)) != TN_OK)
-        return rc;
-    int bad = tn_whatif_encode(s, &r, out);
-    tn_whatif_result_free(&r);
-    return bad ? tn_q_oom(out, err) : TN_OK;
-}
+TN_Q_PARTS(tn_whatif);

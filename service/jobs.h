@@ -36,7 +36,7 @@ enum { TN_QUEUE_IGRAPH = 0, TN_QUEUE_LIGHT = 1, TN_QUEUE_WRITE = 2, TN_QUEUE_COU
 #define TN_MAX_WORKERS 64
 
 typedef enum tn_job_kind {
-    TN_JOB_QUERY = 0,               /* query->fn over snap */
+    TN_JOB_QUERY = 0,               /* query (its parts) over snap */
     TN_JOB_CHANGE,                  /* method + opts through the writer */
     TN_JOB_SAVE                     /* server.save: compact the data directory */
 } tn_job_kind_t;
