@@ -186,7 +186,8 @@ def reference(g, metric, normalized, cutoff=None, damping=0.85):
 
 # ---- the test machinery ----
 
-class RefCase(unittest.TestCase):
+class RefBase(unittest.TestCase):
+    """The machinery: the server's scores, the references, the comparison."""
     daemon = None
     nodes = None
     pairs = None
@@ -261,7 +262,12 @@ class RefCase(unittest.TestCase):
                                      "%s/pagerank/damping=%s" % (gname, damping))
                         self.assertAlmostEqual(sum(it["score"] for it in got["items"]), 1.0, places=9)
 
-    # One test per metric, so a failure names it.
+
+
+class RefCase(RefBase):
+    """Every metric, both graphs, the options: for each dataset below.
+    One test per metric, so a failure names it."""
+
     def test_degree(self):
         self.run_metric("degree")
 
@@ -404,7 +410,7 @@ class BuiltIn(RefCase):
 
 
 
-class DefaultDataset(RefCase):
+class DefaultDataset(RefBase):
     """The default daemon (Hunan and the peer provinces, about 2,000
     vertices): degree and closeness against NetworkX on both graphs."""
 
