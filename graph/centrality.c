@@ -138,13 +138,8 @@ static int build_edges(const tn_snap_t *s, const copts_t *o, const tn_filter_t *
     if (!o->full)
         return 0;
     for (size_t v = 0; v < s->nnodes; v++) {
-        const tn_node_t *nd = s->nodes[v];
-        int64_t to = -1;
-        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
-            to = tn_snap_find(s, nd->parent);
-        if (nd->kind != TN_NODE_COUNTRY && to < 0)
-            to = s->country_of[v];          /* no (known) parent: the country */
-        if (to < 0 || to == (int64_t) v)
+        int64_t to = tn_q_full_edge(s, v);
+        if (to < 0)
             continue;
         if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
             || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
@@ -286,13 +281,8 @@ static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co
             e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };
     }
     for (size_t v = 0; o->full && v < s->nnodes; v++) {
-        const tn_node_t *nd = s->nodes[v];
-        int64_t to = -1;
-        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
-            to = tn_snap_find(s, nd->parent);
-        if (nd->kind != TN_NODE_COUNTRY && to < 0)
-            to = s->country_of[v];
-        if (to < 0 || to == (int64_t) v)
+        int64_t to = tn_q_full_edge(s, v);
+        if (to < 0)
             continue;
         int64_t a = of[v], b = of[to];
         e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };

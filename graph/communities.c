@@ -78,13 +78,8 @@ static int build_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64
             return -1;
     }
     for (size_t v = 0; full && v < s->nnodes; v++) {
-        const tn_node_t *nd = s->nodes[v];
-        int64_t to = -1;
-        if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
-            to = tn_snap_find(s, nd->parent);
-        if (nd->kind != TN_NODE_COUNTRY && to < 0)
-            to = s->country_of[v];
-        if (to < 0 || to == (int64_t) v)
+        int64_t to = tn_q_full_edge(s, v);
+        if (to < 0)
             continue;
         if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
             || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)

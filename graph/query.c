@@ -209,6 +209,17 @@ const char *tn_q_country(const tn_snap_t *s, int64_t v) {
     return n->kind == TN_NODE_COUNTRY ? n->id : n->country;
 }
 
+/* One rule for every query that builds the "full" graph. */
+int64_t tn_q_full_edge(const tn_snap_t *s, size_t v) {
+    const tn_node_t *nd = s->nodes[v];
+    int64_t to = -1;
+    if (nd->kind == TN_NODE_CITY && nd->parent != NULL)
+        to = tn_snap_find(s, nd->parent);
+    if (nd->kind != TN_NODE_COUNTRY && to < 0)
+        to = s->country_of[v];
+    return to == (int64_t) v ? -1 : to;
+}
+
 /* Resolve the home: the snapshot's (whose units build already marked) or
  * an explicit one (units marked now). */
 tn_code_t tn_q_home_init(const tn_snap_t *s, const char *home, tn_q_home_t *h, tn_error_t *err) {

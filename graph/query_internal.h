@@ -51,6 +51,9 @@ void tn_q_units_mark(const tn_snap_t *s, int64_t root, unsigned char *out);
 
 /* The country code of vertex v: its "country", or a country node's own id. */
 const char *tn_q_country(const tn_snap_t *s, int64_t v);
+/* The "full" graph's structural edge of vertex v: a city's parent, else its
+ * country; a province's country. -1 for a country or when there is none. */
+int64_t tn_q_full_edge(const tn_snap_t *s, size_t v);
 
 /* Is pair 'p' (index) a home pair of 'h'? On yes, *unit and *foreign
  * receive the vertex of the unit end and of the other end. */
