@@ -67,6 +67,13 @@ typedef struct tn_cli_opt {
     const char *help;
 } tn_cli_opt_t;
 
+/* Rows several commands' tables share, and the row that ends a table. */
+#define TN_CLI_OPT_END { NULL, NULL, TN_ARG_STR, NULL, NULL }
+#define TN_CLI_PAIR_FILTERS \
+    { "--as-of", "as_of", TN_ARG_INT, "Y", "only pairs established by year Y (and undated ones)" }, \
+    { "--min-confidence", "min_confidence", TN_ARG_STR, "C", "low (all, default), medium or high" }
+#define TN_CLI_OPT_PAIR_KIND { "--kind", "kind", TN_ARG_STR, "K", "sister, friendly or any (default)" }
+
 /* Prints a successful result of one shape (docs/protocol.md, "Methods"). */
 typedef void (*tn_cli_printer_t)(const tn_val_t *res);
 
@@ -141,6 +148,12 @@ int tn_cli_is_help(int argc, char **argv, int i);
  * A bad value is a usage error reported with (c, is_call). */
 int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const tn_cli_cmd_t *c,
                        int is_call);
+
+/* The option of command c that argv[*i] ("--flag" or "--flag=value")
+ * names, with its value in *val (NULL for a flag); a value given as the
+ * next argument advances *i past it. An unknown option, a flag with a
+ * value or a value option without one is a usage error. */
+const tn_cli_opt_t *tn_cli_take_flag(int argc, char **argv, int *i, const tn_cli_cmd_t *c, const char **val);
 
 /* Add option o of command c with text 'val' to the map 'opts', converted
  * by o->kind. A repeated option or a bad number is a usage error. */
