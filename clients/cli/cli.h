@@ -280,6 +280,13 @@ tn_client_t *tn_cli_connect(const tn_cli_globals_t *g, int timeout_ms, int *code
 tn_code_t tn_cli_request(tn_client_t *cl, const char *method, const tn_val_t *opts, tn_val_t *res,
                          tn_error_t *err);
 
+/* Every record of a paged list method (node.list, pair.list), page by
+ * page until the result's "total" is reached: each(arg, record) for each,
+ * which may take the record (it is freed with its page). Returns TN_OK or
+ * the call's error. */
+tn_code_t tn_cli_list_all(tn_client_t *cl, const char *method, void (*each)(void *arg, tn_val_t *rec), void *arg,
+                          tn_error_t *err);
+
 /* "error: <code>: <message>" and one line per detail of invalid_params,
  * on stderr. */
 void tn_cli_print_error(const tn_error_t *err);

@@ -84,30 +84,16 @@ static char *scoped(byname_t *by, const char *scope, const char *key) {
     return own(by, tn_cli_fmt("%s\037%s", scope, key));
 }
 
+static void take_record(void *all, tn_val_t *rec) {
+    if (tn_arr_push_take(all, rec) != 0)
+        tn_cli_die_oom();
+}
+
 /* Every record of a paged list method into *all (an array). */
 static tn_code_t fetch_all(tn_client_t *cl, const char *method, tn_val_t *all, tn_error_t *err) {
-    tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
-    const int64_t page = 10000;
     if (tn_val_set_arr(all, 1024) != 0)
         tn_cli_die_oom();
-    for (int64_t offset = 0;; offset += page) {
-        if (tn_val_set_map(&opts, 2) != 0 || tn_map_add_int(&opts, "limit", page) != 0
-            || tn_map_add_int(&opts, "offset", offset) != 0)
-            tn_cli_die_oom();
-        tn_code_t rc = tn_cli_request(cl, method, &opts, &res, err);
-        tn_val_free(&opts);
-        if (rc != TN_OK)
-            return rc;
-        tn_val_t *items = (tn_val_t *) tn_cli_items(&res, "items");
-        size_t n = items ? items->u.a.n : 0;
-        for (size_t i = 0; i < n; i++)
-            if (tn_arr_push_take(all, &items->u.a.items[i]) != 0)
-                tn_cli_die_oom();
-        int64_t total = tn_cli_res_int(&res, "total");
-        tn_val_free(&res);
-        if (n == 0 || offset + (int64_t) n >= total)
-            return TN_OK;
-    }
+    return tn_cli_list_all(cl, method, take_record, all, err);
 }
 
 static const char *node_str(const tn_val_t *node, const char *key) {
