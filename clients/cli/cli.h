@@ -164,6 +164,11 @@ void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t
 /* Print "twinnet: out of memory" and exit TN_EXIT_SERVER. */
 void tn_cli_die_oom(void) __attribute__((noreturn));
 
+/* Room for element n of the array p of *cap elements of 'size' bytes:
+ * p itself while n < *cap, else p reallocated to twice *cap ('first' when
+ * *cap is 0), with *cap updated. Exits when out of memory. */
+void *tn_cli_grow(void *p, size_t *cap, size_t n, size_t size, size_t first);
+
 /* A growable string; start it as { NULL, 0, 0 }, free p when done. */
 typedef struct tn_cli_sbuf {
     char *p;

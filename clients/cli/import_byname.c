@@ -69,13 +69,7 @@ typedef struct byname {
 static char *own(byname_t *by, char *s) {
     if (s == NULL)
         tn_cli_die_oom();
-    if (by->nowned == by->owned_cap) {
-        by->owned_cap = by->owned_cap ? by->owned_cap * 2 : 256;
-        char **p = realloc(by->owned, by->owned_cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        by->owned = p;
-    }
+    by->owned = tn_cli_grow(by->owned, &by->owned_cap, by->nowned, sizeof *by->owned, 256);
     return by->owned[by->nowned++] = s;
 }
 
@@ -114,13 +108,7 @@ static void index_name(byname_t *by, const char *scope, const char *name, size_t
     free(key);
     size_t e;
     if (!tn_hmap_get(&by->names, k, &e)) {
-        if (by->nentries == by->entries_cap) {
-            by->entries_cap = by->entries_cap ? by->entries_cap * 2 : 1024;
-            name_entry_t *p = realloc(by->entries, by->entries_cap * sizeof *p);
-            if (p == NULL)
-                tn_cli_die_oom();
-            by->entries = p;
-        }
+        by->entries = tn_cli_grow(by->entries, &by->entries_cap, by->nentries, sizeof *by->entries, 1024);
         e = by->nentries++;
         by->entries[e].n = 0;
         if (tn_hmap_put(&by->names, k, e) != 0)
@@ -218,13 +206,7 @@ static void note_end(byname_t *by, const char *skey, const char *name, const cha
     size_t dummy;
     if (tn_hmap_get(&by->noted, skey, &dummy))
         return;
-    if (by->nnotes == by->notes_cap) {
-        by->notes_cap = by->notes_cap ? by->notes_cap * 2 : 256;
-        end_note_t *p = realloc(by->notes, by->notes_cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        by->notes = p;
-    }
+    by->notes = tn_cli_grow(by->notes, &by->notes_cap, by->nnotes, sizeof *by->notes, 256);
     end_note_t *nt = &by->notes[by->nnotes];
     nt->name = own(by, strdup(name));
     nt->country = own(by, strdup(country));
