@@ -66,6 +66,14 @@ typedef struct byname {
     size_t present, repeated, rows;
 } byname_t;
 
+/* fn (tn_hmap_init or tn_hmap_destroy) on every map of by: one list, so
+ * that a map added to byname_t is set up and freed alike. */
+static void each_map(byname_t *by, void (*fn)(tn_hmap_t *)) {
+    tn_hmap_t *maps[] = { &by->ids, &by->countries, &by->names, &by->made, &by->pairs, &by->seen, &by->noted };
+    for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
+        fn(maps[k]);
+}
+
 static char *own(byname_t *by, char *s) {
     if (s == NULL)
         tn_cli_die_oom();
@@ -580,13 +588,7 @@ int tn_cli_import_byname(tn_cli_import_set_t *S, int dry_run, size_t chunk, int 
     byname_t by;
     memset(&by, 0, sizeof by);
     by.S = S;
-    tn_hmap_init(&by.ids);
-    tn_hmap_init(&by.countries);
-    tn_hmap_init(&by.names);
-    tn_hmap_init(&by.made);
-    tn_hmap_init(&by.pairs);
-    tn_hmap_init(&by.seen);
-    tn_hmap_init(&by.noted);
+    each_map(&by, tn_hmap_init);
     tn_val_t pairs = TN_VAL_NIL, res = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     char *nok = NULL, *pok = NULL;
@@ -645,13 +647,7 @@ out:
     tn_val_free(&pairs);
     tn_val_free(&by.nodes);
     tn_client_close(cl);
-    tn_hmap_destroy(&by.ids);
-    tn_hmap_destroy(&by.countries);
-    tn_hmap_destroy(&by.names);
-    tn_hmap_destroy(&by.made);
-    tn_hmap_destroy(&by.pairs);
-    tn_hmap_destroy(&by.seen);
-    tn_hmap_destroy(&by.noted);
+    each_map(&by, tn_hmap_destroy);
     tn_hmap_destroy(&bad_ids);
     free(by.entries);
     free(by.notes);
