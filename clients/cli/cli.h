@@ -203,6 +203,10 @@ const tn_val_t *tn_cli_items(const tn_val_t *res, const char *path);
 /* Cell text of res at 'path', as a new string; NULL when absent. */
 char *tn_cli_field(const tn_val_t *res, const char *path, tn_cli_cellfmt_t f);
 
+/* 'text' with every "{path}" in it replaced by the cell text of res at
+ * that path, or "?" when absent; a new string. */
+char *tn_cli_fill(const tn_val_t *res, const char *text);
+
 /* The integer at key of the map res, or 0. */
 int64_t tn_cli_res_int(const tn_val_t *res, const char *key);
 
