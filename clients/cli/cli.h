@@ -88,6 +88,10 @@ typedef struct tn_cli_cmd {
     const char *summary;
 } tn_cli_cmd_t;
 
+/* The options of `recommend` and `plan` (advice.c). */
+extern const tn_cli_opt_t tn_cli_recommend_opts[];
+extern const tn_cli_opt_t tn_cli_plan_opts[];
+
 /* The query command called 'name', or NULL. */
 const tn_cli_cmd_t *tn_cli_find_command(const char *name);
 
@@ -252,10 +256,6 @@ void tn_cli_print_coverage(const tn_val_t *res);
 void tn_cli_print_gaps(const tn_val_t *res);
 void tn_cli_print_recommend(const tn_val_t *res);
 void tn_cli_print_plan(const tn_val_t *res);
-
-/* The options of `recommend` and `plan` (advice.c). */
-extern const tn_cli_opt_t tn_cli_recommend_opts[];
-extern const tn_cli_opt_t tn_cli_plan_opts[];
 void tn_cli_print_neighbors(const tn_val_t *res);
 void tn_cli_print_find(const tn_val_t *res);
 void tn_cli_print_pairs(const tn_val_t *res);
