@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc_status.h"
+
 #define NV_STR 5   /* id kind name country parent */
 #define NV_NUM 2   /* lat lon */
 #define NE_STR 2   /* kind confidence */
@@ -37,18 +39,6 @@
 static const char *const v_str_names[NV_STR] = { "id", "kind", "name", "country", "parent" };
 static const char *const v_num_names[NV_NUM] = { "lat", "lon" };
 static const char *const e_str_names[NE_STR] = { "kind", "confidence" };
-
-static long vm_rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            v = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 static long heap_kib(void) {
     malloc_trim(0);
@@ -85,7 +75,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     igraph_set_attribute_table(&igraph_cattribute_table);
-    long base_rss = vm_rss_kib(), base_heap = heap_kib();
+    long base_rss = tn_bench_status_kib("VmRSS"), base_heap = heap_kib();
     FILE *f = fopen(argv[1], "r");
     long nv, ne;
     if (f == NULL || fscanf(f, "%ld %ld\n", &nv, &ne) != 2 || nv < 0 || ne < 0)
@@ -115,7 +105,7 @@ int main(int argc, char **argv) {
     if (igraph_create(&g, &edges, (igraph_integer_t) nv, IGRAPH_UNDIRECTED) != IGRAPH_SUCCESS)
         die("igraph_create failed");
     igraph_vector_int_destroy(&edges);
-    long graph_heap = heap_kib() - base_heap, graph_rss = vm_rss_kib() - base_rss;
+    long graph_heap = heap_kib() - base_heap, graph_rss = tn_bench_status_kib("VmRSS") - base_rss;
 
     /* Pass 2: the attributes, read into vectors, attached (igraph copies
      * them), and the read vectors freed. */
@@ -164,7 +154,7 @@ int main(int argc, char **argv) {
     }
     igraph_cattribute_EAN_setv(&g, "since", &en);
     igraph_vector_destroy(&en);
-    long attrs_heap = heap_kib() - base_heap, attrs_rss = vm_rss_kib() - base_rss;
+    long attrs_heap = heap_kib() - base_heap, attrs_rss = tn_bench_status_kib("VmRSS") - base_rss;
 
     printf("vertices=%ld edges=%ld graph_kib=%ld attrs_kib=%ld heap_graph_kib=%ld heap_attrs_kib=%ld\n",
            (long) igraph_vcount(&g), (long) igraph_ecount(&g), graph_rss, attrs_rss, graph_heap,
