@@ -85,8 +85,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
     size_t k = s->nnodes ? s->nnodes : 1, ng = 0, nu = 0;
     unsigned char *keep = calloc(k, 1);
     int64_t *peer = calloc(k, sizeof *peer);
-    r->uncovered = malloc(k * sizeof *r->uncovered);
-    r->idle = malloc(k * sizeof *r->idle);
+    r->uncovered = tn_arena_calloc(&r->arena, k, sizeof *r->uncovered);
+    r->idle = tn_arena_calloc(&r->arena, k, sizeof *r->idle);
     if (keep == NULL || peer == NULL || r->uncovered == NULL || r->idle == NULL)
         goto oom;
     for (size_t v = 0; v < s->nnodes; v++) {
@@ -113,8 +113,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
             r->idle[r->nidle++] = (int64_t) v;
     /* under_covered: regions of the kept countries below the overall ratio */
     r->overall = c->candidates ? (double) c->candidates_covered / (double) c->candidates : 0.0;
-    if (tn_q_cover_groups_compute(s, &r->h, &o->f, c, TN_Q_BY_REGION, NULL, keep, &r->under,
-                                  &r->nunder) != 0)
+    if (tn_q_cover_groups_compute(s, &r->h, &o->f, c, TN_Q_BY_REGION, NULL, keep, &r->arena,
+                                  &r->under, &r->nunder) != 0)
         goto oom;
     for (size_t i = 0; i < r->nunder; i++)
         if (r->under[i].ratio < r->overall)
@@ -180,9 +180,7 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
 void tn_gaps_result_free(tn_gaps_result_t *r) {
     tn_q_cover_destroy(&r->c);
     tn_q_home_destroy(&r->h);
-    free(r->uncovered);
-    free(r->idle);
-    free(r->under);
+    tn_arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 

@@ -31,6 +31,7 @@ typedef struct {
     tn_q_group_t *under;        /* regions below 'overall', lowest ratio first */
     size_t nunder;
     double overall;             /* the home's ratio over all candidates */
+    tn_arena_t arena;           /* owns uncovered, idle and under */
 } tn_gaps_result_t;
 
 TN_Q_DECLARE(tn_gaps);

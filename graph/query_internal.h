@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arena.h"
 #include "error.h"
 #include "opts.h"
 #include "query.h"
@@ -91,6 +92,7 @@ typedef struct tn_q_cover {
     int64_t *ucountries;        /* per vertex (units): distinct countries */
     int64_t *uregions;          /* per vertex (units): distinct regions */
     unsigned char *candidate;   /* per vertex: a country node other than the home's country */
+    tn_arena_t arena;           /* owns the per-vertex arrays */
 } tn_q_cover_t;
 
 /* Compute the coverage of home 'h' under filter 'f'. Polls ctx.
