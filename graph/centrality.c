@@ -223,10 +223,8 @@ int tn_centrality_encode(const tn_snap_t *s, const tn_centrality_result_t *r, tn
         bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
         bad |= tn_map_add_float(&it, "score", r->items[i].score);
         bad |= tn_arr_push_take(&items, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "items", &items);
-    tn_val_free(&items);
     return bad ? -1 : 0;
 }
 

@@ -140,14 +140,13 @@ static int cmp_comm(const void *x, const void *y) {
 
 /* Renumber igraph's labels: by size descending, then first member. */
 static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) {
+    tn_arena_t tmp = { NULL };      /* the working arrays */
     size_t n = r->n;
-    comm_t *c = calloc(n ? n : 1, sizeof *c);
-    int64_t *to = malloc((n ? n : 1) * sizeof *to);
-    if (c == NULL || to == NULL) {
-        free(c);
-        free(to);
-        return -1;
-    }
+    comm_t *c = tn_arena_calloc(&tmp, n, sizeof *c);
+    int64_t *to = tn_arena_calloc(&tmp, n, sizeof *to);
+    int rc = -1;
+    if (c == NULL || to == NULL)
+        goto done;
     for (size_t i = 0; i < n; i++)
         c[i] = (comm_t){ (int64_t) i, 0, -1 };
     for (size_t i = 0; i < n; i++) {
@@ -161,12 +160,9 @@ static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) 
         if (c[i].size > 0)
             c[k++] = c[i];
     qsort(c, k, sizeof *c, cmp_comm);
-    r->size = malloc((k ? k : 1) * sizeof *r->size);
-    if (r->size == NULL) {
-        free(c);
-        free(to);
-        return -1;
-    }
+    r->size = tn_arena_calloc(&r->arena, k, sizeof *r->size);
+    if (r->size == NULL)
+        goto done;
     for (size_t i = 0; i < k; i++) {
         to[c[i].label] = (int64_t) i;
         r->size[i] = c[i].size;
@@ -174,9 +170,10 @@ static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) 
     r->count = k;
     for (size_t i = 0; i < n; i++)
         r->membership[i] = to[VECTOR(*mem)[i]];
-    free(c);
-    free(to);
-    return 0;
+    rc = 0;
+done:
+    tn_arena_free(&tmp);
+    return rc;
 }
 
 tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t *o,
@@ -192,12 +189,12 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     r->algorithm = o->algorithm;
     r->members = o->members;
     r->top = o->top;
-    r->gv = malloc(k * sizeof *r->gv);
-    r->degree = malloc(k * sizeof *r->degree);
-    r->membership = malloc(k * sizeof *r->membership);
+    r->gv = tn_arena_calloc(&r->arena, k, sizeof *r->gv);
+    r->degree = tn_arena_calloc(&r->arena, k, sizeof *r->degree);
+    r->membership = tn_arena_calloc(&r->arena, k, sizeof *r->membership);
+    /* On error the runner frees r (tn_query_run). */
     if (of == NULL || r->gv == NULL || r->degree == NULL || r->membership == NULL) {
         free(of);
-        tn_communities_result_free(r);
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     }
     /* igraph's handlers see ctx through tn_query_run's bracket. */
@@ -210,7 +207,6 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     }
     if (ie != IGRAPH_SUCCESS) {
         free(of);
-        tn_communities_result_free(r);
         return tn_igraph_fail(ie, err);
     }
     if (build_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
@@ -231,8 +227,6 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     igraph_vector_int_destroy(&mem);
     igraph_vector_int_destroy(&deg);
     free(of);
-    if (rc != TN_OK)
-        tn_communities_result_free(r);
     return rc;
 }
 
@@ -299,10 +293,10 @@ static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int
 }
 
 int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, tn_val_t *out) {
-    size_t n = r->n ? r->n : 1, k = s->nnodes ? s->nnodes : 1;
-    member_t *m = malloc(n * sizeof *m);
-    int64_t *per_country = calloc(k, sizeof *per_country);
-    ccount_t *cc = malloc(k * sizeof *cc);
+    tn_arena_t tmp = { NULL };      /* the working arrays */
+    member_t *m = tn_arena_calloc(&tmp, r->n, sizeof *m);
+    int64_t *per_country = tn_arena_calloc(&tmp, s->nnodes, sizeof *per_country);
+    ccount_t *cc = tn_arena_calloc(&tmp, s->nnodes, sizeof *cc);
     tn_val_t items = TN_VAL_NIL, mem = TN_VAL_NIL;
     int bad = m == NULL || per_country == NULL || cc == NULL;
     if (bad)
@@ -330,25 +324,12 @@ int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, 
         bad |= tn_map_add_take(out, "membership", &mem);
     }
 done:
-    free(m);
-    free(per_country);
-    free(cc);
+    tn_arena_free(&tmp);
     tn_val_free(&items);
     tn_val_free(&mem);
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 
-void tn_communities_result_free(tn_communities_result_t *r) {
-    if (r == NULL)
-        return;
-    free(r->gv);
-    free(r->degree);
-    free(r->membership);
-    free(r->size);
-    r->gv = r->degree = r->membership = r->size = NULL;
-    r->n = r->count = 0;
-}
+TN_Q_ARENA_FREE(tn_communities);
 
 TN_Q_PARTS(tn_communities);

@@ -270,7 +270,6 @@ int tn_q_groups_encode(const tn_q_group_t *g, size_t n, tn_val_t *items) {
         rc |= tn_map_add_int(&it, "pairs", g[i].pairs);
         rc |= tn_map_add_int(&it, "units", g[i].units);
         rc |= tn_arr_push_take(items, &it);
-        tn_val_free(&it);
     }
     return rc;
 }
@@ -396,11 +395,8 @@ int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val
             rc |= tn_map_add_int(&it, "regions", c->uregions[v]);
         }
         rc |= tn_arr_push_take(&items, &it);
-        tn_val_free(&it);
     }
     rc |= tn_map_add_take(out, "items", &items);
-    tn_val_free(&total);
-    tn_val_free(&items);
     return rc ? -1 : 0;
 }
 

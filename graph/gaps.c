@@ -147,7 +147,6 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
         bad |= add_tags(&it, nd);
         bad |= tn_map_add_int(&it, "peer_pairs", r->uncovered[i].peer);
         bad |= tn_arr_push_take(&unc, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "uncovered", &unc);
     bad |= tn_val_set_arr(&idle, r->nidle);
@@ -157,7 +156,6 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
         bad |= tn_map_add_str(&it, "id", s->nodes[r->idle[i]]->id);
         bad |= tn_map_add_str(&it, "name", tn_q_name(s->nodes[r->idle[i]]));
         bad |= tn_arr_push_take(&idle, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "idle_units", &idle);
     bad |= tn_val_set_arr(&under, r->nunder);
@@ -168,12 +166,8 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
         bad |= tn_map_add_float(&it, "ratio", r->under[i].ratio);
         bad |= tn_map_add_float(&it, "overall", r->overall);
         bad |= tn_arr_push_take(&under, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "under_covered", &under);
-    tn_val_free(&unc);
-    tn_val_free(&idle);
-    tn_val_free(&under);
     return bad ? -1 : 0;
 }
 

@@ -154,6 +154,15 @@ int tn_q_centrality_needs_igraph(const tn_val_t *opts);
                                          X##_parse_v, X##_compute_v, X##_encode_v,              \
                                          X##_result_free_v }
 
+/* X_result_free for a result whose arrays all come from its 'arena' (the
+ * rest borrowed or plain values): one release, and the zeroed result may
+ * be freed again. */
+#define TN_Q_ARENA_FREE(X)                                                                      \
+    void X##_result_free(X##_result_t *r) {                                                     \
+        tn_arena_free(&r->arena);                                                               \
+        memset(r, 0, sizeof *r);                                                                \
+    }
+
 /* The parts of every query, listed in the table of query.c. */
 extern const tn_query_parts_t tn_graph_stats_parts, tn_node_get_parts, tn_node_find_parts,
     tn_node_list_parts, tn_node_neighbors_parts, tn_pair_list_parts, tn_centrality_parts,

@@ -290,8 +290,6 @@ int tn_whatif_encode(const tn_snap_t *s, const tn_whatif_result_t *r, tn_val_t *
         bad |= tn_arr_push_take(&items, &it);
     }
     bad |= tn_map_add_take(out, "results", &items);
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 
