@@ -23,6 +23,7 @@
  */
 #include "igraph_bridge.h"
 #include "planning.h"
+#include "qgraph.h"
 #include "query_internal.h"
 
 #include <math.h>
@@ -55,39 +56,6 @@ tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, t
     return TN_OK;
 }
 
-/* Vertices of the chosen graph ("partnerships" or "full", the same two
- * graphs query.centrality builds) and their edges, in snapshot order.
- * -1 on OOM. */
-static int build_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64_t *gv, int64_t *of,
-                       size_t *n, igraph_vector_int_t *edges) {
-    size_t k = 0;
-    for (size_t v = 0; v < s->nnodes; v++) {
-        of[v] = -1;
-        if (full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
-            of[v] = (int64_t) k;
-            gv[k++] = (int64_t) v;
-        }
-    }
-    *n = k;
-    for (size_t p = 0; p < s->npairs; p++) {
-        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
-        if (!tn_filter_keep(f, s->pairs[p]) || a < 0 || b < 0)
-            continue;
-        if (igraph_vector_int_push_back(edges, a) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, b) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    for (size_t v = 0; full && v < s->nnodes; v++) {
-        int64_t to = tn_q_full_edge(s, v);
-        if (to < 0)
-            continue;
-        if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    return 0;
-}
-
 /* Run the algorithm; fill membership, degree and modularity. igraph style. */
 static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
                           const tn_communities_opts_t *o, igraph_vector_int_t *membership,
@@ -95,10 +63,8 @@ static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
     igraph_t g;
     igraph_vector_t nw;
 
-    IGRAPH_CHECK(igraph_create(&g, edges, n, IGRAPH_UNDIRECTED));
+    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, edges, degree));
     IGRAPH_FINALLY(igraph_destroy, &g);
-    IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
-    IGRAPH_CHECK(igraph_degree(&g, degree, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
     igraph_integer_t m = igraph_ecount(&g);
     *modularity = 0.0;
     if (m == 0) {
@@ -209,7 +175,7 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
         free(of);
         return tn_igraph_fail(ie, err);
     }
-    if (build_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
+    if (tn_q_igraph_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     else if (tn_query_should_stop(ctx))
         rc = tn_query_stopped(ctx, err);
