@@ -93,45 +93,34 @@ static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
     return IGRAPH_SUCCESS;
 }
 
-typedef struct comm {
-    int64_t label, size, first;
-} comm_t;
-
-static int cmp_comm(const void *x, const void *y) {
-    const comm_t *a = x, *b = y;
-    if (a->size != b->size)
-        return a->size > b->size ? -1 : 1;
-    return (a->first > b->first) - (a->first < b->first);
-}
-
 /* Renumber igraph's labels: by size descending, then first member. */
 static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) {
     tn_arena_t tmp = { NULL };      /* the working arrays */
     size_t n = r->n;
-    comm_t *c = tn_arena_calloc(&tmp, n, sizeof *c);
+    tn_q_counted_t *c = tn_arena_calloc(&tmp, n, sizeof *c);   /* per label: size, first */
     int64_t *to = tn_arena_calloc(&tmp, n, sizeof *to);
     int rc = -1;
     if (c == NULL || to == NULL)
         goto done;
     for (size_t i = 0; i < n; i++)
-        c[i] = (comm_t){ (int64_t) i, 0, -1 };
+        c[i] = (tn_q_counted_t){ 0, -1 };
     for (size_t i = 0; i < n; i++) {
         int64_t l = VECTOR(*mem)[i];
-        c[l].size++;
-        if (c[l].first < 0)
-            c[l].first = (int64_t) i;
+        c[l].count++;
+        if (c[l].v < 0)
+            c[l].v = (int64_t) i;
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (c[i].size > 0)
+        if (c[i].count > 0)
             c[k++] = c[i];
-    qsort(c, k, sizeof *c, cmp_comm);
+    qsort(c, k, sizeof *c, tn_q_cmp_counted);
     r->size = tn_arena_calloc(&r->arena, k, sizeof *r->size);
     if (r->size == NULL)
         goto done;
     for (size_t i = 0; i < k; i++) {
-        to[c[i].label] = (int64_t) i;
-        r->size[i] = c[i].size;
+        to[VECTOR(*mem)[c[i].v]] = (int64_t) i;    /* the label of its first member */
+        r->size[i] = c[i].count;
     }
     r->count = k;
     for (size_t i = 0; i < n; i++)
@@ -210,20 +199,9 @@ static int cmp_member(const void *x, const void *y) {
     return (a->i > b->i) - (a->i < b->i);
 }
 
-typedef struct ccount {
-    int64_t v, nodes;
-} ccount_t;
-
-static int cmp_ccount(const void *x, const void *y) {
-    const ccount_t *a = x, *b = y;
-    if (a->nodes != b->nodes)
-        return a->nodes > b->nodes ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);
-}
-
 /* The item of community c whose members are m[0..size). */
 static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int64_t c,
-                       const member_t *m, int64_t size, int64_t *per_country, ccount_t *cc,
+                       const member_t *m, int64_t size, int64_t *per_country, tn_q_counted_t *cc,
                        tn_val_t *items) {
     tn_val_t it = TN_VAL_NIL, top = TN_VAL_NIL, countries = TN_VAL_NIL;
     int bad = tn_val_set_map(&it, 4);
@@ -242,16 +220,16 @@ static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int
             cc[nc++].v = cv;
     }
     for (size_t i = 0; i < nc; i++) {
-        cc[i].nodes = per_country[cc[i].v];
+        cc[i].count = per_country[cc[i].v];
         per_country[cc[i].v] = 0;
     }
-    qsort(cc, nc, sizeof *cc, cmp_ccount);
+    qsort(cc, nc, sizeof *cc, tn_q_cmp_counted);
     bad |= tn_val_set_arr(&countries, TOP_COUNTRIES);
     for (size_t i = 0; i < nc && i < TOP_COUNTRIES; i++) {
         tn_val_t e = TN_VAL_NIL;
         bad |= tn_val_set_map(&e, 2);
         bad |= tn_map_add_str(&e, "id", s->nodes[cc[i].v]->id);
-        bad |= tn_map_add_int(&e, "nodes", cc[i].nodes);
+        bad |= tn_map_add_int(&e, "nodes", cc[i].count);
         bad |= tn_arr_push_take(&countries, &e);
     }
     bad |= tn_map_add_take(&it, "countries", &countries);
@@ -262,7 +240,7 @@ int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, 
     tn_arena_t tmp = { NULL };      /* the working arrays */
     member_t *m = tn_arena_calloc(&tmp, r->n, sizeof *m);
     int64_t *per_country = tn_arena_calloc(&tmp, s->nnodes, sizeof *per_country);
-    ccount_t *cc = tn_arena_calloc(&tmp, s->nnodes, sizeof *cc);
+    tn_q_counted_t *cc = tn_arena_calloc(&tmp, s->nnodes, sizeof *cc);
     tn_val_t items = TN_VAL_NIL, mem = TN_VAL_NIL;
     int bad = m == NULL || per_country == NULL || cc == NULL;
     if (bad)

@@ -288,24 +288,12 @@ int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_
     return rc;
 }
 
-/* A vertex and the count it is ranked by. */
-typedef struct ranked_v {
-    int64_t count, v;
-} ranked_v_t;
-
-static int cmp_ranked(const void *x, const void *y) {
-    const ranked_v_t *a = x, *b = y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);        /* vertex order is id order */
-}
-
 /* Vertices with sel[v] set, ordered by counts descending, then id (an
  * array of arena 'a'). */
 static int64_t *ranked(const tn_snap_t *s, const unsigned char *sel, const int64_t *counts,
                        tn_arena_t *a, size_t *nout) {
     size_t k = s->nnodes ? s->nnodes : 1, n = 0;
-    ranked_v_t *t = malloc(k * sizeof *t);
+    tn_q_counted_t *t = malloc(k * sizeof *t);
     int64_t *r = t ? tn_arena_calloc(a, k, sizeof *r) : NULL;
     if (r == NULL) {
         free(t);
@@ -313,8 +301,8 @@ static int64_t *ranked(const tn_snap_t *s, const unsigned char *sel, const int64
     }
     for (size_t v = 0; v < s->nnodes; v++)
         if (sel[v])
-            t[n++] = (ranked_v_t) { counts[v], (int64_t) v };
-    qsort(t, n, sizeof *t, cmp_ranked);
+            t[n++] = (tn_q_counted_t) { counts[v], (int64_t) v };
+    qsort(t, n, sizeof *t, tn_q_cmp_counted);
     for (size_t i = 0; i < n; i++)
         r[i] = t[i].v;
     free(t);

@@ -18,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_gap(const void *x, const void *y) {
-    const tn_gap_t *a = x, *b = y;
-    if (a->peer != b->peer)
-        return a->peer > b->peer ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);
-}
-
 /* Under-covered groups sorted by ratio ascending, then name. */
 static int cmp_under(const void *x, const void *y) {
     const tn_q_group_t *a = x, *b = y;
@@ -104,8 +97,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
     /* uncovered, best first, cut at limit */
     for (size_t v = 0; v < s->nnodes; v++)
         if (keep[v] && c->cpairs[v] == 0)
-            r->uncovered[nu++] = (tn_gap_t) { peer[v], (int64_t) v };
-    qsort(r->uncovered, nu, sizeof *r->uncovered, cmp_gap);
+            r->uncovered[nu++] = (tn_q_counted_t) { peer[v], (int64_t) v };
+    qsort(r->uncovered, nu, sizeof *r->uncovered, tn_q_cmp_counted);
     r->nuncovered = (int64_t) nu < o->limit ? nu : (size_t) o->limit;
     /* idle units, in id (= vertex) order */
     for (size_t v = 0; v < s->nnodes && (int64_t) r->nidle < o->limit; v++)
@@ -145,7 +138,7 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
         bad |= tn_map_add_str(&it, "region", nd->region);
         bad |= tn_map_add_str(&it, "subregion", nd->subregion);
         bad |= add_tags(&it, nd);
-        bad |= tn_map_add_int(&it, "peer_pairs", r->uncovered[i].peer);
+        bad |= tn_map_add_int(&it, "peer_pairs", r->uncovered[i].count);
         bad |= tn_arr_push_take(&unc, &it);
     }
     bad |= tn_map_add_take(out, "uncovered", &unc);

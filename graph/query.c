@@ -209,6 +209,13 @@ const char *tn_q_country(const tn_snap_t *s, int64_t v) {
     return n->kind == TN_NODE_COUNTRY ? n->id : n->country;
 }
 
+int tn_q_cmp_counted(const void *x, const void *y) {
+    const tn_q_counted_t *a = x, *b = y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return (a->v > b->v) - (a->v < b->v);
+}
+
 /* One rule for every query that builds the "full" graph. */
 int64_t tn_q_full_edge(const tn_snap_t *s, size_t v) {
     const tn_node_t *nd = s->nodes[v];

@@ -75,6 +75,13 @@ int tn_q_result_begin(tn_val_t *out, const tn_snap_t *s);
 tn_code_t tn_q_oom(tn_val_t *out, tn_error_t *err);
 tn_code_t tn_q_fail(tn_val_t *out, tn_code_t code, tn_error_t *err);
 
+/* A vertex and what it is ranked by, and the one ranking order of the
+ * queries' lists (qsort): count descending, then vertex (= id) order. */
+typedef struct tn_q_counted {
+    int64_t count, v;
+} tn_q_counted_t;
+int tn_q_cmp_counted(const void *x, const void *y);
+
 /* A node's display name: its name, or its id when it has none. */
 const char *tn_q_name(const tn_node_t *n);
 
