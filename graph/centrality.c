@@ -180,9 +180,7 @@ int tn_centrality_encode(const tn_snap_t *s, const tn_centrality_result_t *r, tn
     for (size_t i = 0; i < r->n && !bad; i++) {
         tn_val_t it = TN_VAL_NIL;
         const tn_node_t *nd = s->nodes[r->items[i].v];
-        bad |= tn_val_set_map(&it, 3);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_q_node_item(&it, nd, 3);
         bad |= tn_map_add_float(&it, "score", r->items[i].score);
         bad |= tn_arr_push_take(&items, &it);
     }

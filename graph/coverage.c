@@ -370,9 +370,7 @@ int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val
         int64_t v = r->ranked[i];
         const tn_node_t *nd = s->nodes[v];
         tn_val_t it = TN_VAL_NIL;
-        rc |= tn_val_set_map(&it, 5);
-        rc |= tn_map_add_str(&it, "id", nd->id);
-        rc |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        rc |= tn_q_node_item(&it, nd, 5);
         if (r->by == TN_Q_COV_COUNTRY) {
             rc |= tn_map_add_str(&it, "region", nd->region);
             rc |= tn_map_add_int(&it, "pairs", c->cpairs[v]);

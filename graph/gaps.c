@@ -132,9 +132,7 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
     for (size_t i = 0; i < r->nuncovered && !bad; i++) {
         const tn_node_t *nd = s->nodes[r->uncovered[i].v];
         tn_val_t it = TN_VAL_NIL;
-        bad |= tn_val_set_map(&it, 6);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_q_node_item(&it, nd, 6);
         bad |= tn_map_add_str(&it, "region", nd->region);
         bad |= tn_map_add_str(&it, "subregion", nd->subregion);
         bad |= add_tags(&it, nd);
@@ -145,9 +143,7 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
     bad |= tn_val_set_arr(&idle, r->nidle);
     for (size_t i = 0; i < r->nidle && !bad; i++) {
         tn_val_t it = TN_VAL_NIL;
-        bad |= tn_val_set_map(&it, 2);
-        bad |= tn_map_add_str(&it, "id", s->nodes[r->idle[i]]->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(s->nodes[r->idle[i]]));
+        bad |= tn_q_node_item(&it, s->nodes[r->idle[i]], 2);
         bad |= tn_arr_push_take(&idle, &it);
     }
     bad |= tn_map_add_take(out, "idle_units", &idle);

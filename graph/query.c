@@ -318,6 +318,12 @@ const char *tn_q_name(const tn_node_t *n) {
     return n->name != NULL && n->name[0] != '\0' ? n->name : n->id;
 }
 
+int tn_q_node_item(tn_val_t *it, const tn_node_t *nd, size_t room) {
+    int bad = tn_val_set_map(it, room);
+    bad |= tn_map_add_str(it, "id", nd->id);
+    return bad | tn_map_add_str(it, "name", tn_q_name(nd));
+}
+
 int tn_q_result_begin(tn_val_t *out, const tn_snap_t *s) {
     *out = TN_VAL_NIL;
     if (tn_val_set_map(out, 8) != 0)

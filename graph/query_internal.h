@@ -85,6 +85,11 @@ int tn_q_cmp_counted(const void *x, const void *y);
 /* A node's display name: its name, or its id when it has none. */
 const char *tn_q_name(const tn_node_t *n);
 
+/* Make 'it' (nil) the map of a listed node, with room for 'room' keys,
+ * holding its "id" and "name" (tn_q_name): how every list names a node.
+ * -1 on out-of-memory. */
+int tn_q_node_item(tn_val_t *it, const tn_node_t *nd, size_t room);
+
 /* ---- Coverage of a home (coverage.c), shared by stats, gaps, metrics and
  * recommend. Built in O(nodes + pairs log pairs). ---- */
 typedef struct tn_q_cover {
