@@ -217,12 +217,11 @@ static int add_edge(void *arg, int64_t a, int64_t b) {
     return 0;
 }
 
-/* Degree without igraph: the same vertices and edges as query.centrality's
- * igraph graph (qgraph.h), made
- * simple (a repeated edge counts once, a loop not at all). Touching no
- * igraph state, it may run on any thread, so the service answers degree
- * queries (what dashboards ask for) on its plain-C worker, never behind a
- * long betweenness on the igraph thread. */
+/* Degree without igraph: the same vertices and edges as the igraph graph
+ * (qgraph.h), made simple (a repeated edge counts once, a loop not at
+ * all). Touching no igraph state, it may run on any thread, so the service
+ * answers degree queries (what dashboards ask for) on its plain-C worker,
+ * never behind a long betweenness on the igraph thread. */
 static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co,
                               tn_centrality_result_t *r, tn_error_t *err) {
     const copts_t *o = &co->m;
