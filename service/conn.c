@@ -85,6 +85,7 @@ struct tn_conn {
     int reading_paused;           /* backpressure: output over the soft limit */
     int throttled;                /* too many answers owed: not reading */
     int eof;                      /* peer half-closed: finish replies, then close */
+    uint64_t t_read;              /* when the last read returned: the requests' start */
     struct event *msg_timer;      /* a partial message must complete in time */
     struct event *idle_timer;
     struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
@@ -556,6 +557,9 @@ static int process_fast(tn_conn_t *c, uint32_t msgid, const char *method, size_t
 }
 
 static int process_messages(tn_conn_t *c) {
+    /* Every request of a burst arrived with the read that brought it: one
+     * clock reading serves them all (the latency histogram's start). */
+    uint64_t t0 = c->in_read ? c->t_read : 0;
     while (c->ilen > c->ipos && !c->closing && !c->reading_paused && !c->caller.auth_pending) {
         if (c->caller.jobs_in_flight >= c->srv->cfg.max_inflight) {
             /* A client that pipelines faster than we answer is slowed
@@ -583,7 +587,8 @@ static int process_messages(tn_conn_t *c) {
             return -1;
         }
         size_t n = c->frame.pos;
-        uint64_t t0 = tn_now_ns();
+        if (t0 == 0)
+            t0 = tn_now_ns();
         uint32_t msgid = 0;
         const char *method;
         size_t mlen;
@@ -694,6 +699,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg) {
             break;
         }
         c->ilen += (size_t) r;
+        c->t_read = tn_now_ns();
         if (process_buffer(c) != 0 || (size_t) r < room)
             break;                  /* closing, or the socket is drained */
     }
