@@ -86,7 +86,9 @@ struct tn_conn {
     int throttled;                /* too many answers owed: not reading */
     int eof;                      /* peer half-closed: finish replies, then close */
     uint64_t t_read;              /* when the last read returned: the requests' start */
+    int idle_armed;               /* the idle timer was armed in this loop pass */
     struct event *msg_timer;      /* a partial message must complete in time */
+    int msg_armed;                /* msg_timer is pending */
     struct event *idle_timer;
     struct event *auth_deadline;  /* with tokens: authenticate within auth_timeout_s */
     struct event *close_timer;    /* closing: output not drained by then is dropped */
@@ -115,6 +117,7 @@ static void msg_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_conn_t *c = arg;
+    c->msg_armed = 0;
     if (c->ilen == c->ipos || c->closing)
         return;
     fail_conn(c, TN_ERR_TIMEOUT, "message not completed in time");
@@ -122,10 +125,20 @@ static void msg_timeout_cb(evutil_socket_t fd, short what, void *arg) {
 
 static void arm_msg_timer(tn_conn_t *c) {
     int ms = c->srv->cfg.message_timeout_ms;
-    if (c->msg_timer == NULL || ms <= 0 || evtimer_pending(c->msg_timer, NULL))
+    if (c->msg_timer == NULL || ms <= 0 || c->msg_armed)
         return;
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    evtimer_add(c->msg_timer, &tv);
+    if (evtimer_add(c->msg_timer, &tv) == 0)
+        c->msg_armed = 1;
+}
+
+/* The message being timed is complete. The flag spares the timer's lock
+ * on every request of a client whose messages arrive whole. */
+static void msg_timer_off(tn_conn_t *c) {
+    if (c->msg_armed) {
+        evtimer_del(c->msg_timer);
+        c->msg_armed = 0;
+    }
 }
 
 /* Idle connections are closed, except those waiting for their answers or
@@ -406,6 +419,7 @@ static void conn_close_now(tn_conn_t *c) {
     c->fd = -1;
     c->reading = c->writing = 0;
     c->msg_timer = c->idle_timer = c->caller.auth_timer = c->auth_deadline = c->close_timer = NULL;
+    c->msg_armed = 0;
     c->ibuf = NULL;
     c->ipos = c->ilen = c->icap = 0;
     tn_caller_release(&c->caller);  /* may free c */
@@ -543,12 +557,25 @@ static int process_buffer(tn_conn_t *c) {
     return rc;
 }
 
-/* One request without options, read in place: the same call the full
- * path makes for it, with no value tree. */
-static int process_fast(tn_conn_t *c, uint32_t msgid, const char *method, size_t mlen, uint64_t t0) {
+/* Would the frame scanner accept the n-byte request without options that
+ * rawrpc.h found? Its byte budget passes any message within max_bytes,
+ * and the rest is fixed by the shape: two levels of arrays, four items,
+ * one string (frame.h). */
+static int fast_fits(const tn_frame_limits_t *lim, size_t n, size_t mlen) {
+    return n <= lim->max_bytes && lim->max_depth >= 2 && lim->max_items >= 4 && mlen <= lim->max_str
+           && mlen < METHOD_MAX;
+}
+
+/* One request without options, n bytes read in place: consumed, then the
+ * same call the full path makes for it, with no value tree. */
+static int process_fast(tn_conn_t *c, size_t n, uint32_t msgid, const char *method, size_t mlen,
+                        uint64_t t0) {
     char name[METHOD_MAX];
     memcpy(name, method, mlen);
     name[mlen] = '\0';
+    c->ipos += n;
+    if (c->ilen == c->ipos)
+        msg_timer_off(c);
     tn_caller_retain(&c->caller);
     tn_dispatch_call(c->srv, &c->caller, msgid, name, NULL, t0);
     int gone = c->caller.closed;
@@ -574,6 +601,19 @@ static int process_messages(tn_conn_t *c) {
         const tn_frame_limits_t *lim = c->caller.role == TN_ROLE_NONE ? &c->srv->cfg.preauth_limits
                                                                : &c->srv->cfg.limits;
         const uint8_t *head = c->ibuf + c->ipos;
+        uint32_t msgid = 0;
+        const char *method;
+        size_t mlen, n;
+        if (t0 == 0)
+            t0 = tn_now_ns();
+        /* A request without options at the start of a message: taken
+         * whole, with no scan (fast_fits says the scan would accept it). */
+        if (c->frame.pos == 0 && (n = tn_raw_peek_request(head, c->ilen - c->ipos, &msgid, &method, &mlen)) > 0
+            && fast_fits(lim, n, mlen)) {
+            if (process_fast(c, n, msgid, method, mlen, t0) != 0)
+                return -1;
+            continue;
+        }
         tn_frame_status_t st = tn_frame_scan(&c->frame, head, c->ilen - c->ipos, lim);
         if (st == TN_FRAME_MORE) {
             arm_msg_timer(c);
@@ -586,18 +626,10 @@ static int process_messages(tn_conn_t *c) {
             fail_conn(c, too_big ? TN_ERR_TOO_LARGE : TN_ERR_PARSE, msg);
             return -1;
         }
-        size_t n = c->frame.pos;
-        if (t0 == 0)
-            t0 = tn_now_ns();
-        uint32_t msgid = 0;
-        const char *method;
-        size_t mlen;
-        if (tn_raw_peek_request(head, n, &msgid, &method, &mlen) && mlen < METHOD_MAX) {
-            c->ipos += n;
-            tn_frame_reset(&c->frame);
-            if (c->ilen == c->ipos && c->msg_timer)
-                evtimer_del(c->msg_timer);
-            if (process_fast(c, msgid, method, mlen, t0) != 0)
+        n = c->frame.pos;
+        tn_frame_reset(&c->frame);
+        if (tn_raw_peek_request(head, n, &msgid, &method, &mlen) == n && mlen < METHOD_MAX) {
+            if (process_fast(c, n, msgid, method, mlen, t0) != 0)
                 return -1;
             continue;
         }
@@ -610,7 +642,6 @@ static int process_messages(tn_conn_t *c) {
          * answered under it. */
         int is_request = rc != TN_OK && tn_rpc_peek_msgid(head, n, &msgid);
         c->ipos += n;
-        tn_frame_reset(&c->frame);
         if (rc == TN_ERR_PARSE || rc == TN_ERR_INTERNAL) {
             fail_conn(c, rc, err.message[0] ? err.message : "message is not valid MessagePack");
             tn_error_clear(&err);
@@ -622,8 +653,8 @@ static int process_messages(tn_conn_t *c) {
             tn_error_clear(&err);
             continue;
         }
-        if (c->ilen == c->ipos && c->msg_timer)
-            evtimer_del(c->msg_timer);
+        if (c->ilen == c->ipos)
+            msg_timer_off(c);
         /* Dispatch may close c: hold it until we have looked. */
         tn_caller_retain(&c->caller);
         tn_dispatch_message(c->srv, &c->caller, &msgv, t0);
@@ -679,7 +710,8 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg) {
     /* Requests count as activity only from a client that has taken all
      * its replies: one that never reads must not stay "busy" on requests
      * it sent long ago. conn_flush counts a full drain instead. */
-    if (evbuffer_get_length(c->out) == 0)
+    int idle_armed = evbuffer_get_length(c->out) == 0;
+    if (idle_armed)
         arm_idle(c);
     tn_caller_retain(&c->caller);
     c->in_read = 1;
@@ -704,8 +736,11 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg) {
             break;                  /* closing, or the socket is drained */
     }
     c->in_read = 0;
-    if (!c->caller.closed)
+    if (!c->caller.closed) {
+        c->idle_armed = idle_armed; /* a drain now would arm it again: once is enough */
         conn_flush(c);              /* one write for the whole burst */
+        c->idle_armed = 0;          /* (c is alive: we hold a reference) */
+    }
     tn_caller_release(&c->caller);
 }
 
@@ -738,7 +773,7 @@ static void conn_flush(tn_conn_t *c) {
             conn_close_now(c);      /* last statement: c may be gone */
         return;
     }
-    if (pending == 0)
+    if (pending == 0 && !c->idle_armed)
         arm_idle(c);                /* it took every reply: it is alive */
     if (c->reading_paused && pending <= out_soft(c) / 2) {
         c->reading_paused = 0;

@@ -25,8 +25,8 @@ static size_t read_uint32(const uint8_t *p, size_t n, uint32_t *v) {
     return 1 + w;
 }
 
-int tn_raw_peek_request(const uint8_t *buf, size_t len, uint32_t *msgid, const char **method,
-                        size_t *mlen) {
+size_t tn_raw_peek_request(const uint8_t *buf, size_t len, uint32_t *msgid, const char **method,
+                           size_t *mlen) {
     /* fixarray of 4, type 0 */
     if (len < 5 || buf[0] != 0x94 || buf[1] != 0x00)
         return 0;
@@ -45,12 +45,12 @@ int tn_raw_peek_request(const uint8_t *buf, size_t len, uint32_t *msgid, const c
     } else {
         return 0;
     }
-    /* The method, then params [] as the last byte. */
-    if (len - i != n + 1 || buf[len - 1] != 0x90 || memchr(buf + i, '\0', n) != NULL)
+    /* The method, then params [] */
+    if (len - i < n + 1 || buf[i + n] != 0x90 || memchr(buf + i, '\0', n) != NULL)
         return 0;
     *method = (const char *) buf + i;
     *mlen = n;
-    return 1;
+    return i + n + 1;
 }
 
 size_t tn_raw_uint(uint8_t *out, uint64_t v) {

@@ -4,8 +4,9 @@
  * tree, no allocation.
  *
  * Reading recognises one shape only, a request without options
- * [0, msgid, "method", []]; anything else is left to the full decoder
- * (codec.h), which judges it and words its errors. Writing produces the
+ * [0, msgid, "method", []]; anything else is left to the frame scanner
+ * and the full decoder (frame.h, codec.h), which judge it and word its
+ * errors. Writing produces the
  * very bytes codec.c's encoder produces for the same values (the smallest
  * width of each integer and string header), so an answer written here and
  * one encoded from a tree are byte for byte the same.
@@ -16,12 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Is buf[0..len) exactly one request [0, msgid, method, []] whose msgid is
- * an unsigned integer up to 2^32-1 and whose method is a str without NUL
- * bytes? Then 1, with *msgid, and *method / *mlen pointing into buf (not
- * NUL-terminated); else 0 and nothing is said about the message. */
-int tn_raw_peek_request(const uint8_t *buf, size_t len, uint32_t *msgid, const char **method,
-                        size_t *mlen);
+/* Does buf[0..len) start with a whole request [0, msgid, method, []]
+ * whose msgid is an unsigned integer up to 2^32-1 and whose method is a
+ * str without NUL bytes? Then its length in bytes, with *msgid, and
+ * *method / *mlen pointing into buf (not NUL-terminated); else 0 (another
+ * shape, or not all there yet) and nothing is said about the bytes. */
+size_t tn_raw_peek_request(const uint8_t *buf, size_t len, uint32_t *msgid, const char **method,
+                           size_t *mlen);
 
 /* Headers and scalars in their smallest encoding. Each writes at most 9
  * bytes at out and returns how many it wrote. */
