@@ -307,6 +307,24 @@ static const tn_caller_ops_t conn_ops = {
     op_pause, op_resume, op_hang_up, op_destroy
 };
 
+/* The socket, its events and its output buffer (each may be missing). */
+static void socket_side_free(tn_conn_t *c) {
+    if (c->rev)
+        event_free(c->rev);
+    if (c->wev)
+        event_free(c->wev);
+    if (c->flush_ev)
+        event_free(c->flush_ev);
+    if (c->out)
+        evbuffer_free(c->out);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->rev = c->wev = c->flush_ev = NULL;
+    c->out = NULL;
+    c->fd = -1;
+    c->reading = c->writing = 0;
+}
+
 void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     srv->stats.connections_total++;
     if (srv->nconns >= srv->cfg.max_connections) {
@@ -349,15 +367,7 @@ void tn_conn_accept(tn_server_t *srv, int fd, const char *peer) {
     c->flush_ev = event_new(srv->base, -1, 0, conn_write_cb, c);
     if (c->out == NULL || c->rev == NULL || c->wev == NULL || c->flush_ev == NULL
         || event_add(c->rev, NULL) != 0) {
-        if (c->out)
-            evbuffer_free(c->out);
-        if (c->rev)
-            event_free(c->rev);
-        if (c->wev)
-            event_free(c->wev);
-        if (c->flush_ev)
-            event_free(c->flush_ev);
-        close(fd);
+        socket_side_free(c);
         free(c);
         return;
     }
@@ -397,12 +407,7 @@ static void conn_close_now(tn_conn_t *c) {
     if (c->next)
         c->next->prev = c->prev;
     srv->nconns--;
-    /* Unsent output is dropped with the buffer. */
-    event_free(c->rev);
-    event_free(c->wev);
-    event_free(c->flush_ev);
-    evbuffer_free(c->out);
-    close(c->fd);
+    socket_side_free(c);            /* unsent output is dropped with it */
     if (c->msg_timer)
         event_free(c->msg_timer);
     if (c->idle_timer)
@@ -414,10 +419,6 @@ static void conn_close_now(tn_conn_t *c) {
     if (c->close_timer)
         event_free(c->close_timer);
     free(c->ibuf);
-    c->rev = c->wev = c->flush_ev = NULL;
-    c->out = NULL;
-    c->fd = -1;
-    c->reading = c->writing = 0;
     c->msg_timer = c->idle_timer = c->caller.auth_timer = c->auth_deadline = c->close_timer = NULL;
     c->msg_armed = 0;
     c->ibuf = NULL;
