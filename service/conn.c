@@ -544,17 +544,20 @@ static void fail_conn(tn_conn_t *c, tn_code_t code, const char *msg) {
 /* Frame and dispatch whatever complete messages the buffer holds. Returns
  * 0 to go on, -1 if c was freed or is closing. */
 static int process_buffer(tn_conn_t *c) {
+    /* A request may close c: it is looked at afterwards, so held. */
+    tn_caller_retain(&c->caller);
     int rc = process_messages(c);
-    if (c->ipos == c->ilen && c->ibuf != NULL) {
+    if (!c->caller.closed && c->ipos == c->ilen && c->ibuf != NULL) {
         /* Everything consumed: start over at the front (no copy), and give
          * back a buffer a big message grew. */
         c->ipos = c->ilen = 0;
-        if (c->icap > IBUF_KEEP && !c->caller.closed) {
+        if (c->icap > IBUF_KEEP) {
             free(c->ibuf);
             c->ibuf = NULL;
             c->icap = 0;
         }
     }
+    tn_caller_release(&c->caller);  /* may free c: then rc is -1 */
     return rc;
 }
 
