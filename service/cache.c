@@ -82,17 +82,40 @@ const tn_cache_entry_t *tn_cache_put(tn_cache_t *c, uint64_t epoch, const char *
     return e;
 }
 
+/* Does an option take part in the key? The service's own options
+ * (deadline_ms, progress, if_epoch) do not change the answer. */
+static int keyed(const tn_opt_spec_t *schema, const char *k) {
+    const tn_opt_spec_t *o = tn_opt_spec_find(schema, k);
+    return o == NULL || !(o->flags & TN_OF_SERVICE);
+}
+
+int tn_cache_key_plain(const char *method, const tn_opt_spec_t *schema, const tn_val_t *opts,
+                       char *buf, size_t n) {
+    if (opts && opts->type == TN_V_MAP)
+        for (size_t i = 0; i < opts->u.m.n; i++)
+            if (keyed(schema, opts->u.m.kv[i].key))
+                return 0;
+    size_t ml = strlen(method);
+    if (ml + sizeof " {}" > n)
+        return 0;
+    memcpy(buf, method, ml);
+    memcpy(buf + ml, " {}", sizeof " {}");
+    return 1;
+}
+
 /* JSON of a map keeps insertion order, so {a,b} and {b,a} are two
  * entries: harmless (a miss, never a wrong hit). */
 char *tn_cache_key(const char *method, const tn_opt_spec_t *schema, const tn_val_t *opts) {
+    char plain[TN_CACHE_PLAIN_MAX];
+    if (tn_cache_key_plain(method, schema, opts, plain, sizeof plain))
+        return strdup(plain);
     tn_val_t kept = TN_VAL_NIL;
     if (tn_val_set_map(&kept, 8) != 0)
         return NULL;
     if (opts && opts->type == TN_V_MAP)
         for (size_t i = 0; i < opts->u.m.n; i++) {
             const char *k = opts->u.m.kv[i].key;
-            const tn_opt_spec_t *o = tn_opt_spec_find(schema, k);
-            if (o != NULL && (o->flags & TN_OF_SERVICE))
+            if (!keyed(schema, k))
                 continue;
             tn_val_t v;
             if (tn_val_copy(&v, &opts->u.m.kv[i].val) != 0 || tn_map_add_take(&kept, k, &v) != 0) {

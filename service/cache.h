@@ -49,4 +49,12 @@ const tn_cache_entry_t *tn_cache_put(tn_cache_t *c, uint64_t epoch, const char *
  * options, less those 'schema' marks TN_OF_SERVICE. */
 char *tn_cache_key(const char *method, const tn_opt_spec_t *schema, const tn_val_t *opts);
 
+/* The same key, without allocating, for a call with no options but the
+ * service's own (a dashboard's plain metrics.get): "method {}" written to
+ * buf. 1 when that is the key and it fits in n bytes, else 0 (ask
+ * tn_cache_key). */
+#define TN_CACHE_PLAIN_MAX 160
+int tn_cache_key_plain(const char *method, const tn_opt_spec_t *schema, const tn_val_t *opts,
+                       char *buf, size_t n);
+
 #endif

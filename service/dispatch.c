@@ -169,8 +169,12 @@ static void do_query(tn_server_t *srv, const tn_call_t *call, const tn_method_t 
         return;
     char *key = NULL;
     if (m->flags & TN_MF_CACHE) {
-        key = tn_cache_key(m->name, m->opts, opts);
-        const tn_cache_entry_t *hit = key ? tn_cache_get(&srv->cache, srv->epoch, key) : NULL;
+        /* A call without options of its own is looked up without
+         * building its key; only a miss keeps a copy for the job. */
+        char plain[TN_CACHE_PLAIN_MAX];
+        int is_plain = tn_cache_key_plain(m->name, m->opts, opts, plain, sizeof plain);
+        const char *k = is_plain ? plain : (key = tn_cache_key(m->name, m->opts, opts));
+        const tn_cache_entry_t *hit = k ? tn_cache_get(&srv->cache, srv->epoch, k) : NULL;
         if (hit != NULL)
             srv->cache_hits++;
         else
@@ -183,6 +187,8 @@ static void do_query(tn_server_t *srv, const tn_call_t *call, const tn_method_t 
             free(key);
             return;
         }
+        if (is_plain)
+            key = strdup(plain);      /* NULL: the answer is simply not kept */
     }
     int deadline_ms, progress;
     tn_error_t err = TN_ERROR_INIT;
@@ -342,9 +348,22 @@ static void refuse_before_auth(tn_caller_t *c, const tn_call_t *call, const char
     }
 }
 
+/* Clients call the same method over and over (pings, a dashboard's
+ * reads): the last one found is tried first, one comparison instead of a
+ * walk of the registry. Loop thread only. */
+static const tn_method_t *find_method(const char *name) {
+    static const tn_method_t *last;
+    if (last != NULL && name != NULL && strcmp(last->name, name) == 0)
+        return last;
+    const tn_method_t *m = tn_registry_find(name);
+    if (m != NULL)
+        last = m;
+    return m;
+}
+
 void tn_dispatch_call(tn_server_t *srv, tn_caller_t *c, uint32_t msgid, const char *method,
                       const tn_val_t *opts, uint64_t t0) {
-    const tn_method_t *m = tn_registry_find(method);
+    const tn_method_t *m = find_method(method);
     tn_call_t call = call_of(srv, c, msgid, t0, m ? m->name : NULL);
     tn_error_t err = TN_ERROR_INIT;
     if (c->role == TN_ROLE_NONE && (m == NULL || m->role != TN_ROLE_NONE)) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "handlers.h"
+#include "live.h"
 #include "writes.h"
 
 int64_t tn_server_uptime_s(const tn_server_t *srv) {
@@ -14,14 +15,14 @@ int64_t tn_server_uptime_s(const tn_server_t *srv) {
     return (int64_t) (now.tv_sec - srv->started.tv_sec);
 }
 
+/* "pong" as MessagePack (a fixstr of 4), answered as bytes: no value
+ * tree, no allocation. */
+static const char pong[] = "\xa4pong";
+
 void tn_m_server_ping(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
     (void) srv;
     (void) opts;
-    tn_val_t v = TN_VAL_NIL;
-    if (tn_val_set_str(&v, "pong") != 0)
-        return tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
-    tn_reply_result(call, &v);
-    tn_val_free(&v);
+    tn_reply_encoded(call, pong, sizeof pong - 1);
 }
 
 void tn_m_server_info(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
@@ -129,14 +130,16 @@ void tn_m_unsubscribe(tn_server_t *srv, tn_caller_t *c) {
 }
 
 int tn_m_live_figures(tn_server_t *srv, tn_val_t *res) {
+    tn_live_figures_t f;
     tn_val_t s = TN_VAL_NIL, lat = TN_VAL_NIL;
+    tn_live_gather(srv, tn_now_ns(), &f);
     int rc = tn_val_set_map(&s, 5) | tn_val_set_map(&lat, 2);
-    rc |= tn_map_add_int(&s, "uptime_s", tn_server_uptime_s(srv));
-    rc |= tn_map_add_int(&s, "connections", (int64_t) srv->nconns);
-    rc |= tn_map_add_int(&s, "requests_total", (int64_t) srv->stats.requests_total);
-    rc |= tn_map_add_int(&s, "errors_total", (int64_t) srv->stats.errors_total);
-    rc |= tn_map_add_int(&lat, "p50", (int64_t) tn_stats_quantile(&srv->stats, 0.50));
-    rc |= tn_map_add_int(&lat, "p99", (int64_t) tn_stats_quantile(&srv->stats, 0.99));
+    rc |= tn_map_add_int(&s, "uptime_s", f.uptime_s);
+    rc |= tn_map_add_int(&s, "connections", f.connections);
+    rc |= tn_map_add_int(&s, "requests_total", f.requests_total);
+    rc |= tn_map_add_int(&s, "errors_total", f.errors_total);
+    rc |= tn_map_add_int(&lat, "p50", f.p50_us);
+    rc |= tn_map_add_int(&lat, "p99", f.p99_us);
     rc |= tn_map_add_take(&s, "latency_us", &lat);
     rc |= tn_map_add_take(res, "server", &s);
     tn_val_free(&lat);
