@@ -407,11 +407,15 @@ void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
                                strerror(errno));
         return;
     }
+    /* No thread is half way through changing a memo when the child's copy
+     * is taken (the child reads its memo without the lock). */
+    pthread_mutex_lock(&memo_lock);
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
         child_main(job, p[1]);
     }
+    pthread_mutex_unlock(&memo_lock);
     close(p[1]);
     if (pid < 0) {
         close(p[0]);
