@@ -474,8 +474,13 @@ void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
         if (rd.memo > 0)
             keep_scores(job, &rd, pid);
         if (job->encode) {
-            /* The child's bytes are the answer: no decode and encode again. */
+            /* The child's bytes are the answer: no decode and encode again.
+             * Cut to size: the cache keeps this very block, and the scores
+             * ahead of the answer took 24 bytes a vertex. */
             memmove(rd.b.p, rd.b.p + rd.ans, (size_t) rd.alen);
+            char *fit = realloc(rd.b.p, rd.alen > 0 ? (size_t) rd.alen : 1);
+            if (fit != NULL)
+                rd.b.p = fit;
             job->enc = rd.b.p;
             job->enc_len = (size_t) rd.alen;
             rd.b.p = NULL;
