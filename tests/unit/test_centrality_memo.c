@@ -23,6 +23,15 @@ static void add(tn_model_t *m, tn_change_kind_t method, const char *key, tn_val_
     tn_val_free(&opts);
 }
 
+static void japan(tn_model_t *m) {
+    tn_val_t v = TN_VAL_NIL;
+    tn_val_set_map(&v, 3);
+    tn_map_add_str(&v, "id", "JP");
+    tn_map_add_str(&v, "kind", "country");
+    tn_map_add_str(&v, "name", "Japan");
+    add(m, TN_CHANGE_NODE_UPSERT, "node", v);
+}
+
 static void city(tn_model_t *m, const char *id) {
     tn_val_t v = TN_VAL_NIL;
     tn_val_set_map(&v, 4);
@@ -51,18 +60,23 @@ static tn_snap_t *snap_of(tn_model_t *m) {
     return s;
 }
 
-/* The score of 'id' in a betweenness query with the given extra options. */
-static double score(tn_snap_t *s, const char *id, int top, int as_of, int normalized) {
-    tn_val_t opts = TN_VAL_NIL, out = TN_VAL_NIL;
-    tn_error_t err = TN_ERROR_INIT;
-    tn_qctx_t ctx = { NULL, NULL, NULL };
+static tn_val_t copts(const char *metric, int top, int as_of, int normalized) {
+    tn_val_t opts = TN_VAL_NIL;
     tn_val_set_map(&opts, 4);
-    tn_map_add_str(&opts, "metric", "betweenness");
+    tn_map_add_str(&opts, "metric", metric);
     tn_map_add_int(&opts, "top", top);
     if (as_of)
         tn_map_add_int(&opts, "as_of", as_of);
     if (normalized)
         tn_map_add_bool(&opts, "normalized", 1);
+    return opts;
+}
+
+/* The score of 'id' in a betweenness query with the given extra options. */
+static double score(tn_snap_t *s, const char *id, int top, int as_of, int normalized) {
+    tn_val_t opts = copts("betweenness", top, as_of, normalized), out = TN_VAL_NIL;
+    tn_error_t err = TN_ERROR_INIT;
+    tn_qctx_t ctx = { NULL, NULL, NULL };
     CHECK_EQ_INT(tn_query_run(tn_query_find("query.centrality"), s, &opts, &ctx, &out, &err), TN_OK);
     double sc = -1;
     const tn_val_t *items = tn_map_get(&out, "items");
@@ -78,12 +92,7 @@ static double score(tn_snap_t *s, const char *id, int top, int as_of, int normal
 static void test_memo(void) {
     tn_igraph_setup();
     tn_model_t *m = tn_model_new(NULL);
-    tn_val_t jp = TN_VAL_NIL;
-    tn_val_set_map(&jp, 3);
-    tn_map_add_str(&jp, "id", "JP");
-    tn_map_add_str(&jp, "kind", "country");
-    tn_map_add_str(&jp, "name", "Japan");
-    add(m, TN_CHANGE_NODE_UPSERT, "node", jp);
+    japan(m);
     /* A path a - b - c - d; b and c carry the paths. */
     city(m, "JP-a");
     city(m, "JP-b");
@@ -120,30 +129,13 @@ static void test_memo(void) {
     tn_model_free(m);
 }
 
-static tn_val_t copts(const char *metric, int top, int as_of, int normalized) {
-    tn_val_t opts = TN_VAL_NIL;
-    tn_val_set_map(&opts, 4);
-    tn_map_add_str(&opts, "metric", metric);
-    tn_map_add_int(&opts, "top", top);
-    if (as_of)
-        tn_map_add_int(&opts, "as_of", as_of);
-    if (normalized)
-        tn_map_add_bool(&opts, "normalized", 1);
-    return opts;
-}
-
 /* Scores computed on one snapshot (a worker's copy) and imported into
  * another of the same model state (the daemon's) answer every report
  * option there exactly as computing would, and count as one computation. */
 static void test_memo_across_processes(void) {
     tn_igraph_setup();
     tn_model_t *m = tn_model_new(NULL);
-    tn_val_t jp = TN_VAL_NIL;
-    tn_val_set_map(&jp, 3);
-    tn_map_add_str(&jp, "id", "JP");
-    tn_map_add_str(&jp, "kind", "country");
-    tn_map_add_str(&jp, "name", "Japan");
-    add(m, TN_CHANGE_NODE_UPSERT, "node", jp);
+    japan(m);
     city(m, "JP-a");
     city(m, "JP-b");
     city(m, "JP-c");
