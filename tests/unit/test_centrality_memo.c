@@ -42,6 +42,19 @@ static void city(tn_model_t *m, const char *id) {
     add(m, TN_CHANGE_NODE_UPSERT, "node", v);
 }
 
+/* A model with Japan and the cities JP-<letter> (igraph ready). */
+static tn_model_t *japan_cities(const char *letters) {
+    tn_igraph_setup();
+    tn_model_t *m = tn_model_new(NULL);
+    japan(m);
+    for (const char *l = letters; *l; l++) {
+        char id[8] = "JP-";
+        id[3] = *l;
+        city(m, id);
+    }
+    return m;
+}
+
 static void pair(tn_model_t *m, const char *a, const char *b, int since) {
     tn_val_t v = TN_VAL_NIL;
     tn_val_set_map(&v, 3);
@@ -90,14 +103,8 @@ static double score(tn_snap_t *s, const char *id, int top, int as_of, int normal
 }
 
 static void test_memo(void) {
-    tn_igraph_setup();
-    tn_model_t *m = tn_model_new(NULL);
-    japan(m);
     /* A path a - b - c - d; b and c carry the paths. */
-    city(m, "JP-a");
-    city(m, "JP-b");
-    city(m, "JP-c");
-    city(m, "JP-d");
+    tn_model_t *m = japan_cities("abcd");
     pair(m, "JP-a", "JP-b", 2000);
     pair(m, "JP-b", "JP-c", 2000);
     pair(m, "JP-c", "JP-d", 2010);
@@ -133,12 +140,7 @@ static void test_memo(void) {
  * another of the same model state (the daemon's) answer every report
  * option there exactly as computing would, and count as one computation. */
 static void test_memo_across_processes(void) {
-    tn_igraph_setup();
-    tn_model_t *m = tn_model_new(NULL);
-    japan(m);
-    city(m, "JP-a");
-    city(m, "JP-b");
-    city(m, "JP-c");
+    tn_model_t *m = japan_cities("abc");
     pair(m, "JP-a", "JP-b", 2000);
     pair(m, "JP-b", "JP-c", 2010);
     tn_snap_t *worker = snap_of(m), *daemon = snap_of(m);
