@@ -16,22 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "proc_status.h"
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static long vm_hwm_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            v = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
 }
 
 int main(int argc, char **argv) {
@@ -67,7 +57,7 @@ int main(int argc, char **argv) {
     }
     double t2 = now_s();
     printf("vertices=%ld edges=%ld read_s=%.6f create_s=%.6f hwm_kib=%ld\n", (long) igraph_vcount(&g),
-           (long) igraph_ecount(&g), t1 - t0, t2 - t1, vm_hwm_kib());
+           (long) igraph_ecount(&g), t1 - t0, t2 - t1, tn_bench_status_kib("VmHWM"));
     igraph_destroy(&g);
     igraph_vector_int_destroy(&edges);
     return 0;

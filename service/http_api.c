@@ -35,22 +35,41 @@
 
 /* ---- the caller ---- */
 
-static void answer_json(http_caller_t *hc, const tn_val_t *v) {
+/* Where an answer goes: a gauge caller takes v (NULL for an error) here
+ * and 0 is returned; else whether a request still waits for it. */
+static int waiting(http_caller_t *hc, const tn_val_t *v) {
     if (hc->gauge >= 0) {
         if (hc->h)
             tn_http_gauge_answer(hc->h, hc->gauge, v);
-        return;
+        return 0;
     }
-    if (hc->req == NULL)
+    return hc->req != NULL;
+}
+
+/* The request has its answer: nothing more goes to it. */
+static void answered(http_caller_t *hc) {
+    hc->req = NULL;
+    hc->base.closed = 1;
+}
+
+static void answer_error(http_caller_t *hc, tn_code_t code, const char *message) {
+    if (!waiting(hc, NULL))
+        return;
+    tn_http_send_error(hc->req, code, message);
+    answered(hc);
+}
+
+static void answer_json(http_caller_t *hc, const tn_val_t *v) {
+    if (!waiting(hc, v))
         return;
     char *json = tn_val_to_json(v);
-    if (json == NULL)
+    if (json == NULL) {
         tn_http_send_error(hc->req, TN_ERR_INTERNAL, "out of memory");
-    else
+    } else {
         tn_http_send(hc->req, 200, "application/json", json, strlen(json));
-    free(json);
-    hc->req = NULL;
-    hc->base.closed = 1;             /* answered: nothing more goes to it */
+        free(json);
+    }
+    answered(hc);
 }
 
 static void op_result(tn_caller_t *c, uint32_t msgid, const tn_val_t *result) {
@@ -63,32 +82,17 @@ static void op_result_encoded(tn_caller_t *c, uint32_t msgid, const char *enc, s
     http_caller_t *hc = (http_caller_t *) c;
     tn_val_t v = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
-    if (tn_codec_decode((const uint8_t *) enc, len, &v, &err) == TN_OK) {
+    if (tn_codec_decode((const uint8_t *) enc, len, &v, &err) == TN_OK)
         answer_json(hc, &v);
-    } else if (hc->gauge >= 0) {
-        if (hc->h)
-            tn_http_gauge_answer(hc->h, hc->gauge, NULL);
-    } else if (hc->req) {
-        tn_http_send_error(hc->req, TN_ERR_INTERNAL, "cannot decode the cached answer");
-        hc->req = NULL;
-    }
+    else
+        answer_error(hc, TN_ERR_INTERNAL, "cannot decode the cached answer");
     tn_val_free(&v);
     tn_error_clear(&err);
 }
 
 static void op_error(tn_caller_t *c, uint32_t msgid, const tn_error_t *err) {
     (void) msgid;
-    http_caller_t *hc = (http_caller_t *) c;
-    if (hc->gauge >= 0) {
-        if (hc->h)
-            tn_http_gauge_answer(hc->h, hc->gauge, NULL);
-        return;
-    }
-    if (hc->req == NULL)
-        return;
-    tn_http_send_error(hc->req, err->code, err->message);
-    hc->req = NULL;
-    hc->base.closed = 1;
+    answer_error((http_caller_t *) c, err->code, err->message);
 }
 
 static void op_destroy(tn_caller_t *c) {

@@ -201,12 +201,19 @@ static void import_unlink(tn_caller_t *c, tn_import_t *im) {
         }
 }
 
-void tn_m_import_commit(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
-    tn_caller_t *c = call->caller;
+/* The caller's import that opts name, out of its list (the commit or
+ * abort ends it); NULL when answered with an error. */
+static tn_import_t *import_take(const tn_call_t *call, const tn_val_t *opts) {
     tn_import_t *im = import_find(call, opts);
+    if (im != NULL)
+        import_unlink(call->caller, im);
+    return im;
+}
+
+void tn_m_import_commit(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
+    tn_import_t *im = import_take(call, opts);
     if (im == NULL)
         return;
-    import_unlink(c, im);
     tn_val_t batch = TN_VAL_NIL, nodes, pairs;
     tn_error_t err = TN_ERROR_INIT;
     if (tn_spool_read(im->spool, &nodes, &pairs, &err) != TN_OK) {
@@ -233,16 +240,9 @@ void tn_m_import_commit(tn_server_t *srv, const tn_call_t *call, const tn_val_t 
 }
 
 void tn_m_import_abort(tn_server_t *srv, const tn_call_t *call, const tn_val_t *opts) {
-    tn_caller_t *c = call->caller;
-    tn_import_t *im = import_find(call, opts);
+    tn_import_t *im = import_take(call, opts);
     if (im == NULL)
         return;
-    import_unlink(c, im);
     import_free(srv, im);
-    tn_val_t res = TN_VAL_NIL;
-    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "aborted", 1) != 0)
-        tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
-    else
-        tn_reply_result(call, &res);
-    tn_val_free(&res);
+    tn_m_reply_true(call, "aborted");
 }

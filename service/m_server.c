@@ -106,8 +106,12 @@ void tn_m_metrics_subscribe(tn_server_t *srv, const tn_call_t *call, const tn_va
         tn_caller_retain(c);
         c->subscribed = 1;
     }
+    tn_m_reply_true(call, "subscribed");
+}
+
+void tn_m_reply_true(const tn_call_t *call, const char *key) {
     tn_val_t res = TN_VAL_NIL;
-    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, "subscribed", 1) != 0)
+    if (tn_val_set_map(&res, 1) != 0 || tn_map_add_bool(&res, key, 1) != 0)
         tn_reply_code(call, TN_ERR_INTERNAL, "%s", "out of memory");
     else
         tn_reply_result(call, &res);

@@ -150,13 +150,15 @@ static flag_rc_t set_version(const flag_t *f, opts_t *o, const char *v) {
     return FLAG_EXIT;
 }
 
+/* A flag's value was refused: "twinnetd: <what>, got '<v>'". */
+static flag_rc_t bad_value(const char *what, const char *v) {
+    fprintf(stderr, "twinnetd: %s, got '%s'\n", what, v);
+    return FLAG_BAD;
+}
+
 static flag_rc_t set_listen(const flag_t *f, opts_t *o, const char *v) {
     (void) f;
-    if (parse_listen(v, &o->cfg) != 0) {
-        fprintf(stderr, "twinnetd: --listen wants HOST:PORT, got '%s'\n", v);
-        return FLAG_BAD;
-    }
-    return FLAG_OK;
+    return parse_listen(v, &o->cfg) == 0 ? FLAG_OK : bad_value("--listen wants HOST:PORT", v);
 }
 
 /* --http HOST:PORT or none. Given on the command line, a failed bind is
@@ -166,8 +168,7 @@ static flag_rc_t set_http(const flag_t *f, opts_t *o, const char *v) {
     if (strcmp(v, "none") == 0) {
         o->cfg.http_port = -1;
     } else if (parse_hostport(v, o->cfg.http_host, sizeof o->cfg.http_host, &o->cfg.http_port) != 0) {
-        fprintf(stderr, "twinnetd: --http wants HOST:PORT or none, got '%s'\n", v);
-        return FLAG_BAD;
+        return bad_value("--http wants HOST:PORT or none", v);
     }
     o->cfg.http_required = 1;
     return FLAG_OK;
@@ -175,11 +176,7 @@ static flag_rc_t set_http(const flag_t *f, opts_t *o, const char *v) {
 
 static flag_rc_t set_fsync(const flag_t *f, opts_t *o, const char *v) {
     (void) f;
-    if (tn_fsync_parse(v, &o->sopts.fsync) != 0) {
-        fprintf(stderr, "twinnetd: --fsync is always, everysec or no, got '%s'\n", v);
-        return FLAG_BAD;
-    }
-    return FLAG_OK;
+    return tn_fsync_parse(v, &o->sopts.fsync) == 0 ? FLAG_OK : bad_value("--fsync is always, everysec or no", v);
 }
 
 static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
@@ -196,11 +193,7 @@ static flag_rc_t set_log_level(const flag_t *f, opts_t *o, const char *v) {
 
 static flag_rc_t set_dataset(const flag_t *f, opts_t *o, const char *v) {
     (void) f;
-    if (tn_dataset_parse(v, &o->dataset) != 0) {
-        fprintf(stderr, "twinnetd: --dataset is hunan+china or hunan, got '%s'\n", v);
-        return FLAG_BAD;
-    }
-    return FLAG_OK;
+    return tn_dataset_parse(v, &o->dataset) == 0 ? FLAG_OK : bad_value("--dataset is hunan+china or hunan", v);
 }
 
 /* ---- the table ---- */

@@ -69,22 +69,30 @@ tn_spool_t *tn_spool_new(const char *dir, tn_error_t *err) {
     return sp;
 }
 
-static int write_out(tn_spool_t *sp) {
-    const char *p = sp->wbuf;
-    size_t n = sp->wlen;
+/* pwrite (writing) or pread all n bytes of buf at *off, through short
+ * transfers and EINTR; *off advances by what was moved, also when it
+ * fails. 0, or -1 with errno (ENOSPC: a write moved nothing; EIO: a read
+ * met the end of the file). */
+static int transfer(int fd, int writing, char *buf, size_t n, uint64_t *off) {
     while (n > 0) {
-        ssize_t w = pwrite(sp->fd, p, n, (off_t) sp->size);
-        if (w < 0 && errno == EINTR)
+        ssize_t r = writing ? pwrite(fd, buf, n, (off_t) *off) : pread(fd, buf, n, (off_t) *off);
+        if (r < 0 && errno == EINTR)
             continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
+        if (r <= 0) {
+            if (r == 0)
+                errno = writing ? ENOSPC : EIO;
             return -1;
         }
-        p += w;
-        n -= (size_t) w;
-        sp->size += (uint64_t) w;
+        buf += r;
+        n -= (size_t) r;
+        *off += (uint64_t) r;
     }
+    return 0;
+}
+
+static int write_out(tn_spool_t *sp) {
+    if (transfer(sp->fd, 1, sp->wbuf, sp->wlen, &sp->size) != 0)
+        return -1;
     sp->wlen = 0;
     return 0;
 }
@@ -157,21 +165,7 @@ size_t tn_spool_count(const tn_spool_t *sp, int kind) {
 }
 
 static int read_at(int fd, uint64_t off, void *buf, size_t n) {
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, (off_t) off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += r;
-        n -= (size_t) r;
-        off += (uint64_t) r;
-    }
-    return 0;
+    return transfer(fd, 0, buf, n, &off);
 }
 
 tn_code_t tn_spool_read(tn_spool_t *sp, tn_val_t *nodes, tn_val_t *pairs, tn_error_t *err) {

@@ -294,6 +294,28 @@ static tn_code_t decode_payload(const uint8_t *p, size_t len, tn_val_t *out, tn_
 
 /* ---- loading ---- */
 
+/* What load_records gives each record: its payload decoded. fn may take
+ * the value; what it leaves is freed. 0 to go on, -1 (with the error set)
+ * to stop. */
+typedef int load_fn(tn_val_t *v, void *arg);
+
+typedef struct decoding {
+    load_fn *fn;
+    void *arg;
+    tn_error_t *err;
+} decoding_t;
+
+static int decode_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
+    (void) off;
+    decoding_t *d = arg;
+    tn_val_t v = TN_VAL_NIL;
+    if (decode_payload(p, len, &v, d->err) != TN_OK)
+        return -1;
+    int rc = d->fn(&v, d->arg);
+    tn_val_free(&v);
+    return rc;
+}
+
 typedef struct load_ctx {
     tn_model_t *m;
     tn_error_t *err;
@@ -304,23 +326,19 @@ typedef struct load_ctx {
     tn_store_kind_fn *change_kind;  /* journal: method name -> change */
 } load_ctx_t;
 
-static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
-    (void) off;
+static int snapshot_record(tn_val_t *v, void *arg) {
     load_ctx_t *lc = arg;
-    tn_val_t v = TN_VAL_NIL;
-    if (decode_payload(p, len, &v, lc->err) != TN_OK)
-        return -1;
-    const char *type = tn_val_str(tn_map_get(&v, "type"));
+    const char *type = tn_val_str(tn_map_get(v, "type"));
     int rc = -1;
     if (type == NULL) {
         tn_error_set(lc->err, TN_ERR_PARSE, "record without a type");
     } else if (lc->phase == 0) {
         int64_t epoch;
-        if (strcmp(type, "header") != 0 || !tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || epoch < 0) {
+        if (strcmp(type, "header") != 0 || !tn_val_as_int(tn_map_get(v, "epoch"), &epoch) || epoch < 0) {
             tn_error_set(lc->err, TN_ERR_PARSE, "the snapshot does not start with its header");
         } else {
             lc->epoch = (uint64_t) epoch;
-            const tn_val_t *meta = tn_map_get(&v, "meta");
+            const tn_val_t *meta = tn_map_get(v, "meta");
             if (meta && meta->type == TN_V_MAP)
                 tn_model_set_meta(lc->m, meta);
             lc->phase = 1;
@@ -328,7 +346,7 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
         }
     } else if (lc->phase == 1 && (strcmp(type, "nodes") == 0 || strcmp(type, "pairs") == 0)) {
         tn_val_t opts = TN_VAL_NIL;
-        tn_val_t *items = (tn_val_t *) tn_map_get(&v, "items");
+        tn_val_t *items = (tn_val_t *) tn_map_get(v, "items");
         if (items && items->type == TN_V_ARR && tn_val_set_map(&opts, 1) == 0
             && tn_map_add_take(&opts, type, items) == 0) {
             if (tn_model_apply(lc->m, TN_CHANGE_BATCH, &opts, NULL, lc->err) == TN_OK)
@@ -339,8 +357,8 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
         tn_val_free(&opts);
     } else if (lc->phase == 1 && strcmp(type, "end") == 0) {
         int64_t nn = -1, np = -1;
-        tn_val_as_int(tn_map_get(&v, "nodes"), &nn);
-        tn_val_as_int(tn_map_get(&v, "pairs"), &np);
+        tn_val_as_int(tn_map_get(v, "nodes"), &nn);
+        tn_val_as_int(tn_map_get(v, "pairs"), &np);
         if ((size_t) nn != tn_model_node_count(lc->m) || (size_t) np != tn_model_pair_count(lc->m)) {
             tn_error_set(lc->err, TN_ERR_PARSE, "snapshot counts do not match its end record");
         } else {
@@ -350,22 +368,17 @@ static int snapshot_record(const uint8_t *p, size_t len, uint64_t off, void *arg
     } else {
         tn_error_set(lc->err, TN_ERR_PARSE, "unexpected snapshot record '%s'", TN_CLIP(type, 32));
     }
-    tn_val_free(&v);
     return rc;
 }
 
-static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
-    (void) off;
+static int journal_record(tn_val_t *v, void *arg) {
     load_ctx_t *lc = arg;
-    tn_val_t v = TN_VAL_NIL;
-    if (decode_payload(p, len, &v, lc->err) != TN_OK)
-        return -1;
     int64_t epoch;
-    const char *method = tn_val_str(tn_map_get(&v, "method"));
-    const tn_val_t *params = tn_map_get(&v, "params");
+    const char *method = tn_val_str(tn_map_get(v, "method"));
+    const tn_val_t *params = tn_map_get(v, "params");
     int rc = -1;
     tn_change_kind_t kind = TN_CHANGE_BATCH;
-    if (!tn_val_as_int(tn_map_get(&v, "epoch"), &epoch) || method == NULL) {
+    if (!tn_val_as_int(tn_map_get(v, "epoch"), &epoch) || method == NULL) {
         tn_error_set(lc->err, TN_ERR_PARSE, "journal record without epoch or method");
     } else if (lc->change_kind == NULL || lc->change_kind(method, &kind) != 0) {
         tn_error_set(lc->err, TN_ERR_METHOD_NOT_FOUND, "not a change method: %s", TN_CLIP(method, 64));
@@ -379,7 +392,6 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
         lc->replayed++;
         rc = 0;
     }
-    tn_val_free(&v);
     return rc;
 }
 
@@ -391,8 +403,9 @@ static int journal_record(const uint8_t *p, size_t len, uint64_t off, void *arg)
  * with the file and offset and left untouched. */
 #define TORN_CUT 1
 #define TORN_REPORT 2
-static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_fn *fn, void *arg,
+static tn_code_t load_records(tn_store_t *st, const char *name, load_fn *fn, void *arg,
                               int torn_ok, uint64_t *end, int *exists, tn_error_t *err) {
+    decoding_t dec = { fn, arg, err };
     char *path = path_of(st->dir, name);
     uint8_t *buf;
     size_t len;
@@ -412,7 +425,7 @@ static tn_code_t load_records(tn_store_t *st, const char *name, tn_store_record_
     int torn;
     uint64_t bad;
     char why[128];
-    *end = tn_store_scan(buf, len, fn, arg, &torn, &bad, why, sizeof why);
+    *end = tn_store_scan(buf, len, decode_record, &dec, &torn, &bad, why, sizeof why);
     free(buf);
     if (*end != len && torn && torn_ok == TORN_REPORT) {
         st->torn_at = *end;
@@ -890,18 +903,13 @@ typedef struct audit_ctx {
     tn_error_t *err;
 } audit_ctx_t;
 
-static int audit_record(const uint8_t *p, size_t len, uint64_t off, void *arg) {
-    (void) off;
+static int audit_record(tn_val_t *v, void *arg) {
     audit_ctx_t *ac = arg;
-    tn_val_t v = TN_VAL_NIL;
-    if (decode_payload(p, len, &v, ac->err) != TN_OK)
-        return -1;
-    if (v.type != TN_V_MAP) {
-        tn_val_free(&v);
+    if (v->type != TN_V_MAP) {
         tn_error_set(ac->err, TN_ERR_PARSE, "audit record is not a map");
         return -1;
     }
-    ac->fn(&v, ac->arg);            /* takes v */
+    ac->fn(v, ac->arg);             /* takes v */
     return 0;
 }
 

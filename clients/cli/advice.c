@@ -10,10 +10,6 @@
 
 #include "cli.h"
 
-#define OPT_END { NULL, NULL, TN_ARG_STR, NULL, NULL }
-#define OPT_AS_OF { "--as-of", "as_of", TN_ARG_INT, "Y", "only pairs established by year Y (and undated ones)" }
-#define OPT_MIN_CONF { "--min-confidence", "min_confidence", TN_ARG_STR, "C", "low (all, default), medium or high" }
-
 const tn_cli_opt_t tn_cli_recommend_opts[] = {
     { "--top", "top", TN_ARG_INT, "N", "show the N best (default 10)" },
     { "--country", "country", TN_ARG_STR, "CC", "only candidates in this country" },
@@ -22,18 +18,16 @@ const tn_cli_opt_t tn_cli_recommend_opts[] = {
     { "--kind", "kind", TN_ARG_STR, "K", "only province or only city candidates" },
     { "--include-home", "exclude_home", TN_ARG_FLAG_OFF, NULL,
       "also list partners of the home's other units (exclude_home false)" },
-    OPT_AS_OF,
-    OPT_MIN_CONF,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 const tn_cli_opt_t tn_cli_plan_opts[] = {
     { "--unit", "unit", TN_ARG_STR, "ID", "the home to plan for (default: the server's)" },
     { "--target", "target", TN_ARG_STR, "T", "all (default), a region, a sub-region or a tag (e.g. bri)" },
     { "--budget", "budget", TN_ARG_INT, "N", "at most N steps, 1 to 50 (default 5)" },
-    OPT_AS_OF,
-    OPT_MIN_CONF,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 /* One line per string of the array at 'key' of map 'm': the first line

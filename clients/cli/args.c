@@ -132,6 +132,26 @@ int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const
     return 0;
 }
 
+const tn_cli_opt_t *tn_cli_take_flag(int argc, char **argv, int *i, const tn_cli_cmd_t *c, const char **val) {
+    const char *a = argv[*i];
+    size_t n = tn_cli_split_flag(a, val);
+    const tn_cli_opt_t *o = c->opts;
+    for (; o->flag; o++)
+        if (strlen(o->flag) == n && strncmp(o->flag, a, n) == 0)
+            break;
+    if (o->flag == NULL)
+        tn_cli_bad_args(c, 0, "unknown option %.*s for %s", (int) n, a, c->name);
+    int flag = o->kind == TN_ARG_FLAG || o->kind == TN_ARG_FLAG_OFF;
+    if (flag && *val)
+        tn_cli_bad_args(c, 0, "%s takes no value", o->flag);
+    if (!flag && *val == NULL) {
+        if (*i + 1 >= argc)
+            tn_cli_bad_args(c, 0, "%s needs a value (%s)", o->flag, o->meta);
+        *val = argv[++*i];
+    }
+    return o;
+}
+
 void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t *o, const char *val) {
     long long i;
     double d;

@@ -4,6 +4,8 @@
  * text of one table cell.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -90,6 +92,25 @@ const tn_val_t *tn_cli_items(const tn_val_t *res, const char *path) {
 char *tn_cli_field(const tn_val_t *res, const char *path, tn_cli_cellfmt_t f) {
     const tn_val_t *v = tn_cli_get(res, path);
     return v ? tn_cli_cell(v, f) : NULL;
+}
+
+char *tn_cli_fill(const tn_val_t *res, const char *text) {
+    tn_cli_sbuf_t b = { NULL, 0, 0 };
+    tn_cli_sb_printf(&b, "%s", "");
+    for (const char *s = text; *s;) {
+        const char *open = strchr(s, '{'), *close = open ? strchr(open, '}') : NULL;
+        if (close == NULL) {
+            tn_cli_sb_printf(&b, "%s", s);
+            break;
+        }
+        char path[128];
+        snprintf(path, sizeof path, "%.*s", (int) (close - open - 1), open + 1);
+        char *v = tn_cli_field(res, path, TN_CELL_AUTO);
+        tn_cli_sb_printf(&b, "%.*s%s", (int) (open - s), s, v ? v : "?");
+        free(v);
+        s = close + 1;
+    }
+    return b.p;
 }
 
 int64_t tn_cli_res_int(const tn_val_t *res, const char *key) {

@@ -67,6 +67,13 @@ typedef struct tn_cli_opt {
     const char *help;
 } tn_cli_opt_t;
 
+/* Rows several commands' tables share, and the row that ends a table. */
+#define TN_CLI_OPT_END { NULL, NULL, TN_ARG_STR, NULL, NULL }
+#define TN_CLI_PAIR_FILTERS \
+    { "--as-of", "as_of", TN_ARG_INT, "Y", "only pairs established by year Y (and undated ones)" }, \
+    { "--min-confidence", "min_confidence", TN_ARG_STR, "C", "low (all, default), medium or high" }
+#define TN_CLI_OPT_PAIR_KIND { "--kind", "kind", TN_ARG_STR, "K", "sister, friendly or any (default)" }
+
 /* Prints a successful result of one shape (docs/protocol.md, "Methods"). */
 typedef void (*tn_cli_printer_t)(const tn_val_t *res);
 
@@ -80,6 +87,10 @@ typedef struct tn_cli_cmd {
     tn_cli_printer_t print;
     const char *summary;
 } tn_cli_cmd_t;
+
+/* The options of `recommend` and `plan` (advice.c). */
+extern const tn_cli_opt_t tn_cli_recommend_opts[];
+extern const tn_cli_opt_t tn_cli_plan_opts[];
 
 /* The query command called 'name', or NULL. */
 const tn_cli_cmd_t *tn_cli_find_command(const char *name);
@@ -142,6 +153,12 @@ int tn_cli_is_help(int argc, char **argv, int i);
 int tn_cli_take_global(int argc, char **argv, int *i, tn_cli_globals_t *g, const tn_cli_cmd_t *c,
                        int is_call);
 
+/* The option of command c that argv[*i] ("--flag" or "--flag=value")
+ * names, with its value in *val (NULL for a flag); a value given as the
+ * next argument advances *i past it. An unknown option, a flag with a
+ * value or a value option without one is a usage error. */
+const tn_cli_opt_t *tn_cli_take_flag(int argc, char **argv, int *i, const tn_cli_cmd_t *c, const char **val);
+
 /* Add option o of command c with text 'val' to the map 'opts', converted
  * by o->kind. A repeated option or a bad number is a usage error. */
 void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t *o, const char *val);
@@ -150,6 +167,11 @@ void tn_cli_add_option(const tn_cli_cmd_t *c, tn_val_t *opts, const tn_cli_opt_t
 
 /* Print "twinnet: out of memory" and exit TN_EXIT_SERVER. */
 void tn_cli_die_oom(void) __attribute__((noreturn));
+
+/* Room for element n of the array p of *cap elements of 'size' bytes:
+ * p itself while n < *cap, else p reallocated to twice *cap ('first' when
+ * *cap is 0), with *cap updated. Exits when out of memory. */
+void *tn_cli_grow(void *p, size_t *cap, size_t n, size_t size, size_t first);
 
 /* A growable string; start it as { NULL, 0, 0 }, free p when done. */
 typedef struct tn_cli_sbuf {
@@ -184,6 +206,10 @@ const tn_val_t *tn_cli_items(const tn_val_t *res, const char *path);
 
 /* Cell text of res at 'path', as a new string; NULL when absent. */
 char *tn_cli_field(const tn_val_t *res, const char *path, tn_cli_cellfmt_t f);
+
+/* 'text' with every "{path}" in it replaced by the cell text of res at
+ * that path, or "?" when absent; a new string. */
+char *tn_cli_fill(const tn_val_t *res, const char *text);
 
 /* The integer at key of the map res, or 0. */
 int64_t tn_cli_res_int(const tn_val_t *res, const char *key);
@@ -230,10 +256,6 @@ void tn_cli_print_coverage(const tn_val_t *res);
 void tn_cli_print_gaps(const tn_val_t *res);
 void tn_cli_print_recommend(const tn_val_t *res);
 void tn_cli_print_plan(const tn_val_t *res);
-
-/* The options of `recommend` and `plan` (advice.c). */
-extern const tn_cli_opt_t tn_cli_recommend_opts[];
-extern const tn_cli_opt_t tn_cli_plan_opts[];
 void tn_cli_print_neighbors(const tn_val_t *res);
 void tn_cli_print_find(const tn_val_t *res);
 void tn_cli_print_pairs(const tn_val_t *res);
@@ -266,6 +288,13 @@ tn_client_t *tn_cli_connect(const tn_cli_globals_t *g, int timeout_ms, int *code
 /* Free *res, then call 'method' (tn_client_call). */
 tn_code_t tn_cli_request(tn_client_t *cl, const char *method, const tn_val_t *opts, tn_val_t *res,
                          tn_error_t *err);
+
+/* Every record of a paged list method (node.list, pair.list), page by
+ * page until the result's "total" is reached: each(arg, record) for each,
+ * which may take the record (it is freed with its page). Returns TN_OK or
+ * the call's error. */
+tn_code_t tn_cli_list_all(tn_client_t *cl, const char *method, void (*each)(void *arg, tn_val_t *rec), void *arg,
+                          tn_error_t *err);
 
 /* "error: <code>: <message>" and one line per detail of invalid_params,
  * on stderr. */

@@ -28,29 +28,13 @@ static void export_usage(FILE *out) {
             "PATH - writes jsonl or graphml to standard output.\n");
 }
 
-/* Every record of a paged list method (node.list, pair.list), page by
- * page until 'total' is reached. Returns TN_OK or the call's error. */
-static tn_code_t export_list(tn_client_t *cl, tn_cli_exporter_t *ex, const char *method, int is_pair,
-                             tn_error_t *err) {
-    tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
-    const int64_t page = 10000;
-    for (int64_t offset = 0;; offset += page) {
-        if (tn_val_set_map(&opts, 2) != 0 || tn_map_add_int(&opts, "limit", page) != 0
-            || tn_map_add_int(&opts, "offset", offset) != 0)
-            tn_cli_die_oom();
-        tn_code_t rc = tn_cli_request(cl, method, &opts, &res, err);
-        tn_val_free(&opts);
-        if (rc != TN_OK)
-            return rc;
-        const tn_val_t *items = tn_cli_items(&res, "items");
-        size_t n = items ? items->u.a.n : 0;
-        for (size_t i = 0; i < n; i++)
-            tn_cli_export_record(ex, &items->u.a.items[i], is_pair);
-        int64_t total = tn_cli_res_int(&res, "total");
-        tn_val_free(&res);
-        if (n == 0 || offset + (int64_t) n >= total)
-            return TN_OK;
-    }
+/* tn_cli_list_all callbacks: one record of node.list / pair.list out. */
+static void export_node(void *ex, tn_val_t *rec) {
+    tn_cli_export_record(ex, rec, 0);
+}
+
+static void export_pair(void *ex, tn_val_t *rec) {
+    tn_cli_export_record(ex, rec, 1);
 }
 
 /* node.find of every node of 'kind' (and of country cc unless NULL), at
@@ -71,7 +55,7 @@ static tn_code_t find_nodes(tn_client_t *cl, const char *kind, const char *cc, i
  * country so that no call reaches its 1000-item cap. */
 static tn_code_t export_nodes(tn_client_t *cl, tn_cli_exporter_t *ex, tn_error_t *err) {
     tn_val_t res = TN_VAL_NIL;
-    tn_code_t rc = export_list(cl, ex, "node.list", 0, err);
+    tn_code_t rc = tn_cli_list_all(cl, "node.list", export_node, ex, err);
     if (rc != TN_ERR_METHOD_NOT_FOUND)
         return rc;
     tn_error_clear(err);
@@ -187,7 +171,7 @@ int tn_cli_export(int argc, char **argv, int i, tn_cli_globals_t *g) {
         if (rc == TN_OK)
             rc = export_nodes(cl, &ex, &err);
         if (rc == TN_OK)
-            rc = export_list(cl, &ex, "pair.list", 1, &err);
+            rc = tn_cli_list_all(cl, "pair.list", export_pair, &ex, &err);
         tn_cli_export_end(&ex);
         if (rc == TN_OK)
             rc = server_epoch(cl, &e1, &err);

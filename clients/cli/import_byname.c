@@ -66,16 +66,18 @@ typedef struct byname {
     size_t present, repeated, rows;
 } byname_t;
 
+/* fn (tn_hmap_init or tn_hmap_destroy) on every map of by: one list, so
+ * that a map added to byname_t is set up and freed alike. */
+static void each_map(byname_t *by, void (*fn)(tn_hmap_t *)) {
+    tn_hmap_t *maps[] = { &by->ids, &by->countries, &by->names, &by->made, &by->pairs, &by->seen, &by->noted };
+    for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
+        fn(maps[k]);
+}
+
 static char *own(byname_t *by, char *s) {
     if (s == NULL)
         tn_cli_die_oom();
-    if (by->nowned == by->owned_cap) {
-        by->owned_cap = by->owned_cap ? by->owned_cap * 2 : 256;
-        char **p = realloc(by->owned, by->owned_cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        by->owned = p;
-    }
+    by->owned = tn_cli_grow(by->owned, &by->owned_cap, by->nowned, sizeof *by->owned, 256);
     return by->owned[by->nowned++] = s;
 }
 
@@ -84,30 +86,16 @@ static char *scoped(byname_t *by, const char *scope, const char *key) {
     return own(by, tn_cli_fmt("%s\037%s", scope, key));
 }
 
+static void take_record(void *all, tn_val_t *rec) {
+    if (tn_arr_push_take(all, rec) != 0)
+        tn_cli_die_oom();
+}
+
 /* Every record of a paged list method into *all (an array). */
 static tn_code_t fetch_all(tn_client_t *cl, const char *method, tn_val_t *all, tn_error_t *err) {
-    tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
-    const int64_t page = 10000;
     if (tn_val_set_arr(all, 1024) != 0)
         tn_cli_die_oom();
-    for (int64_t offset = 0;; offset += page) {
-        if (tn_val_set_map(&opts, 2) != 0 || tn_map_add_int(&opts, "limit", page) != 0
-            || tn_map_add_int(&opts, "offset", offset) != 0)
-            tn_cli_die_oom();
-        tn_code_t rc = tn_cli_request(cl, method, &opts, &res, err);
-        tn_val_free(&opts);
-        if (rc != TN_OK)
-            return rc;
-        tn_val_t *items = (tn_val_t *) tn_cli_items(&res, "items");
-        size_t n = items ? items->u.a.n : 0;
-        for (size_t i = 0; i < n; i++)
-            if (tn_arr_push_take(all, &items->u.a.items[i]) != 0)
-                tn_cli_die_oom();
-        int64_t total = tn_cli_res_int(&res, "total");
-        tn_val_free(&res);
-        if (n == 0 || offset + (int64_t) n >= total)
-            return TN_OK;
-    }
+    return tn_cli_list_all(cl, method, take_record, all, err);
 }
 
 static const char *node_str(const tn_val_t *node, const char *key) {
@@ -128,13 +116,7 @@ static void index_name(byname_t *by, const char *scope, const char *name, size_t
     free(key);
     size_t e;
     if (!tn_hmap_get(&by->names, k, &e)) {
-        if (by->nentries == by->entries_cap) {
-            by->entries_cap = by->entries_cap ? by->entries_cap * 2 : 1024;
-            name_entry_t *p = realloc(by->entries, by->entries_cap * sizeof *p);
-            if (p == NULL)
-                tn_cli_die_oom();
-            by->entries = p;
-        }
+        by->entries = tn_cli_grow(by->entries, &by->entries_cap, by->nentries, sizeof *by->entries, 1024);
         e = by->nentries++;
         by->entries[e].n = 0;
         if (tn_hmap_put(&by->names, k, e) != 0)
@@ -232,13 +214,7 @@ static void note_end(byname_t *by, const char *skey, const char *name, const cha
     size_t dummy;
     if (tn_hmap_get(&by->noted, skey, &dummy))
         return;
-    if (by->nnotes == by->notes_cap) {
-        by->notes_cap = by->notes_cap ? by->notes_cap * 2 : 256;
-        end_note_t *p = realloc(by->notes, by->notes_cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        by->notes = p;
-    }
+    by->notes = tn_cli_grow(by->notes, &by->notes_cap, by->nnotes, sizeof *by->notes, 256);
     end_note_t *nt = &by->notes[by->nnotes];
     nt->name = own(by, strdup(name));
     nt->country = own(by, strdup(country));
@@ -612,13 +588,7 @@ int tn_cli_import_byname(tn_cli_import_set_t *S, int dry_run, size_t chunk, int 
     byname_t by;
     memset(&by, 0, sizeof by);
     by.S = S;
-    tn_hmap_init(&by.ids);
-    tn_hmap_init(&by.countries);
-    tn_hmap_init(&by.names);
-    tn_hmap_init(&by.made);
-    tn_hmap_init(&by.pairs);
-    tn_hmap_init(&by.seen);
-    tn_hmap_init(&by.noted);
+    each_map(&by, tn_hmap_init);
     tn_val_t pairs = TN_VAL_NIL, res = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     char *nok = NULL, *pok = NULL;
@@ -677,13 +647,7 @@ out:
     tn_val_free(&pairs);
     tn_val_free(&by.nodes);
     tn_client_close(cl);
-    tn_hmap_destroy(&by.ids);
-    tn_hmap_destroy(&by.countries);
-    tn_hmap_destroy(&by.names);
-    tn_hmap_destroy(&by.made);
-    tn_hmap_destroy(&by.pairs);
-    tn_hmap_destroy(&by.seen);
-    tn_hmap_destroy(&by.noted);
+    each_map(&by, tn_hmap_destroy);
     tn_hmap_destroy(&bad_ids);
     free(by.entries);
     free(by.notes);

@@ -29,13 +29,7 @@ void tn_cli_import_destroy(tn_cli_import_set_t *S) {
 }
 
 void tn_cli_import_problem(tn_cli_import_set_t *S, int file, int64_t line, const char *field, const char *fmt, ...) {
-    if (S->nprobs == S->probs_cap) {
-        S->probs_cap = S->probs_cap ? S->probs_cap * 2 : 64;
-        tn_cli_problem_t *p = realloc(S->probs, S->probs_cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        S->probs = p;
-    }
+    S->probs = tn_cli_grow(S->probs, &S->probs_cap, S->nprobs, sizeof *S->probs, 64);
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -56,13 +50,7 @@ void tn_cli_import_push(tn_cli_import_set_t *S, int is_pair, tn_val_t *rec, int 
     tn_cli_loc_t **locs = is_pair ? &S->ploc : &S->nloc;
     size_t *cap = is_pair ? &S->ploc_cap : &S->nloc_cap;
     size_t n = arr->u.a.n;
-    if (n == *cap) {
-        *cap = *cap ? *cap * 2 : 1024;
-        tn_cli_loc_t *p = realloc(*locs, *cap * sizeof *p);
-        if (p == NULL)
-            tn_cli_die_oom();
-        *locs = p;
-    }
+    *locs = tn_cli_grow(*locs, cap, n, sizeof **locs, 1024);
     if (tn_arr_push_take(arr, rec) != 0)
         tn_cli_die_oom();
     (*locs)[n] = (tn_cli_loc_t){ file, line };

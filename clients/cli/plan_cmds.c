@@ -19,21 +19,17 @@
 
 #include "cli.h"
 
-#define OPT_END { NULL, NULL, TN_ARG_STR, NULL, NULL }
-#define PLAN_FILTERS \
-    { "--as-of", "as_of", TN_ARG_INT, "Y", "only pairs established by year Y (and undated ones)" }, \
-    { "--min-confidence", "min_confidence", TN_ARG_STR, "C", "low (all, default), medium or high" }, \
-    { "--kind", "kind", TN_ARG_STR, "K", "sister, friendly or any (default)" }
+#define PLAN_FILTERS TN_CLI_PAIR_FILTERS, TN_CLI_OPT_PAIR_KIND
 
 static const tn_cli_opt_t timeline_opts[] = {
     { "--by", "by", TN_ARG_STR, "B", "none (default), region or unit: one series per group" },
     PLAN_FILTERS,
-    OPT_END,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t overlap_opts[] = {
     PLAN_FILTERS,
-    OPT_END,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t communities_opts[] = {
@@ -44,7 +40,7 @@ static const tn_cli_opt_t communities_opts[] = {
     { "--top", "top", TN_ARG_INT, "N", "show the N largest communities (default 20)" },
     { "--members", "members", TN_ARG_FLAG, NULL, "also list every node's community" },
     PLAN_FILTERS,
-    OPT_END,
+    TN_CLI_OPT_END,
 };
 
 /* whatif's own options are handled in whatif(); these are for the usage
@@ -54,7 +50,7 @@ static const tn_cli_opt_t whatif_opts[] = {
     { "--remove", NULL, TN_ARG_STR, "A:B", "a pair to leave out (repeatable)" },
     { "--node", NULL, TN_ARG_STR, "JSON", "a hypothetical node, as a JSON object (repeatable)" },
     PLAN_FILTERS,
-    OPT_END,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_cmd_t cmd_timeline = {
@@ -80,26 +76,6 @@ static const struct { const char *word, *method; } query_words[] = {
     { "centrality", "query.centrality" }, { "recommend", "query.recommend" },
     { "timeline", "query.timeline" }, { "overlap", "query.overlap" }, { "plan", "query.plan" },
 };
-
-/* One "--flag[=value]" of c at argv[*i] into opts (value options only). */
-static const tn_cli_opt_t *take_flag(int argc, char **argv, int *i, const tn_cli_cmd_t *c, const char **val) {
-    const char *a = argv[*i];
-    size_t n = tn_cli_split_flag(a, val);
-    const tn_cli_opt_t *o = c->opts;
-    for (; o->flag; o++)
-        if (strlen(o->flag) == n && strncmp(o->flag, a, n) == 0)
-            break;
-    if (o->flag == NULL)
-        tn_cli_bad_args(c, 0, "unknown option %.*s for %s", (int) n, a, c->name);
-    if (o->kind == TN_ARG_FLAG && *val)
-        tn_cli_bad_args(c, 0, "%s takes no value", o->flag);
-    if (o->kind != TN_ARG_FLAG && *val == NULL) {
-        if (*i + 1 >= argc)
-            tn_cli_bad_args(c, 0, "%s needs a value (%s)", o->flag, o->meta);
-        *val = argv[++*i];
-    }
-    return o;
-}
 
 static void push_str_or_die(tn_val_t *arr, const char *s) {
     if (tn_arr_push_str(arr, s) != 0)
@@ -182,7 +158,7 @@ static void parse(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cl
         if (tn_cli_take_global(argc, argv, &i, g, c, 0))
             continue;
         if (a[0] == '-' && a[1] == '-') {
-            const tn_cli_opt_t *o = take_flag(argc, argv, &i, c, &val);
+            const tn_cli_opt_t *o = tn_cli_take_flag(argc, argv, &i, c, &val);
             if (o->key != NULL) {
                 tn_cli_add_option(c, opts, o, val);
             } else if (strcmp(o->flag, "--add") == 0) {

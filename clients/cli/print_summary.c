@@ -9,57 +9,41 @@
 
 #include "cli.h"
 
+/* A summary line: shown when res has 'when', as 'text' filled from res
+ * (tn_cli_fill). */
+typedef struct summary_line {
+    const char *label, *when, *text;
+} summary_line_t;
+
+/* Append to l[*n] the lines of 'lines' whose 'when' res has. */
+static void add_lines(const tn_val_t *res, const summary_line_t *lines, size_t nlines, tn_cli_line_t *l, size_t *n) {
+    for (size_t k = 0; k < nlines; k++) {
+        if (tn_cli_get(res, lines[k].when) == NULL)
+            continue;
+        l[*n].label = lines[k].label;
+        l[(*n)++].text = tn_cli_fill(res, lines[k].text);
+    }
+}
+
 /* Fill 'l' with the summary lines of a graph.stats result; returns count
  * (at most 7). */
 static size_t stats_lines(const tn_val_t *res, tn_cli_line_t *l) {
+    static const summary_line_t lines[] = {
+        { "nodes", "nodes", "{nodes.country} countries, {nodes.province} provinces, {nodes.city} cities" },
+        { "pairs", "pairs", "{pairs.total} ({pairs.sister} sister, {pairs.friendly} friendly)" },
+        { "home", "home", "{home.id}: {home.units} units, {home.pairs} pairs with {home.countries} countries" },
+        /* The dataset's verified reference figures, when the server has them. */
+        { "reference", "home.reference", "{home.reference}" },
+        { "note", "home.note", "{home.note}" },
+        /* Peer data loaded beside the home's own pairs (not counted in home). */
+        { "peers", "home.peers",
+          "{home.peers.dataset}: {home.peers.pairs} pairs of other provinces ({home.peers.confidence} confidence), "
+          "not counted in home" },
+    };
     size_t n = 0;
-    char *s;
     l[n].label = "epoch";
     l[n++].text = tn_cli_field(res, "epoch", TN_CELL_AUTO);
-    if (tn_cli_get(res, "nodes")) {
-        char *c = tn_cli_field(res, "nodes.country", TN_CELL_AUTO),
-             *p = tn_cli_field(res, "nodes.province", TN_CELL_AUTO),
-             *y = tn_cli_field(res, "nodes.city", TN_CELL_AUTO);
-        l[n].label = "nodes";
-        l[n++].text = tn_cli_fmt("%s countries, %s provinces, %s cities", c ? c : "?", p ? p : "?", y ? y : "?");
-        free(c), free(p), free(y);
-    }
-    if (tn_cli_get(res, "pairs")) {
-        char *t = tn_cli_field(res, "pairs.total", TN_CELL_AUTO),
-             *s1 = tn_cli_field(res, "pairs.sister", TN_CELL_AUTO),
-             *f = tn_cli_field(res, "pairs.friendly", TN_CELL_AUTO);
-        l[n].label = "pairs";
-        l[n++].text = tn_cli_fmt("%s (%s sister, %s friendly)", t ? t : "?", s1 ? s1 : "?", f ? f : "?");
-        free(t), free(s1), free(f);
-    }
-    if (tn_cli_get(res, "home")) {
-        char *id = tn_cli_field(res, "home.id", TN_CELL_AUTO), *u = tn_cli_field(res, "home.units", TN_CELL_AUTO),
-             *p = tn_cli_field(res, "home.pairs", TN_CELL_AUTO),
-             *c = tn_cli_field(res, "home.countries", TN_CELL_AUTO);
-        l[n].label = "home";
-        l[n++].text = tn_cli_fmt("%s: %s units, %s pairs with %s countries", id ? id : "?", u ? u : "?",
-                                 p ? p : "?", c ? c : "?");
-        free(id), free(u), free(p), free(c);
-    }
-    /* The dataset's verified reference figures, when the server has them. */
-    if ((s = tn_cli_field(res, "home.reference", TN_CELL_AUTO)) != NULL) {
-        l[n].label = "reference";
-        l[n++].text = s;
-    }
-    if ((s = tn_cli_field(res, "home.note", TN_CELL_AUTO)) != NULL) {
-        l[n].label = "note";
-        l[n++].text = s;
-    }
-    /* Peer data loaded beside the home's own pairs (not counted in home). */
-    if (tn_cli_get(res, "home.peers")) {
-        char *d = tn_cli_field(res, "home.peers.dataset", TN_CELL_AUTO),
-             *p = tn_cli_field(res, "home.peers.pairs", TN_CELL_AUTO),
-             *c = tn_cli_field(res, "home.peers.confidence", TN_CELL_AUTO);
-        l[n].label = "peers";
-        l[n++].text = tn_cli_fmt("%s: %s pairs of other provinces (%s confidence), not counted in home",
-                                 d ? d : "?", p ? p : "?", c ? c : "?");
-        free(d), free(p), free(c);
-    }
+    add_lines(res, lines, sizeof lines / sizeof lines[0], l, &n);
     return n;
 }
 
@@ -103,16 +87,12 @@ void tn_cli_print_metrics_brief(const tn_val_t *res) {
     }
     l[k].label = "coverage";
     l[k++].text = coverage_brief(res);
-    char *cn = tn_cli_field(res, "server.connections", TN_CELL_AUTO),
-         *rq = tn_cli_field(res, "server.requests_total", TN_CELL_AUTO),
-         *p50 = tn_cli_field(res, "server.latency_us.p50", TN_CELL_AUTO),
-         *p99 = tn_cli_field(res, "server.latency_us.p99", TN_CELL_AUTO);
-    if (cn) {
-        l[k].label = "server";
-        l[k++].text = tn_cli_fmt("%s connections, %s requests, latency p50 %s us, p99 %s us", cn, rq ? rq : "?",
-                                 p50 ? p50 : "?", p99 ? p99 : "?");
-    }
-    free(cn), free(rq), free(p50), free(p99);
+    static const summary_line_t server[] = {
+        { "server", "server.connections",
+          "{server.connections} connections, {server.requests_total} requests, latency p50 {server.latency_us.p50} "
+          "us, p99 {server.latency_us.p99} us" },
+    };
+    add_lines(res, server, 1, l, &k);
     tn_cli_print_lines(l, k);
 }
 
@@ -131,27 +111,14 @@ void tn_cli_print_metrics(const tn_val_t *res) {
         free(l[0].text);
         l[0].text = tn_cli_field(res, "epoch", TN_CELL_AUTO);
     }
-    if (tn_cli_get(res, "coverage.total")) {
-        char *cv = tn_cli_field(res, "coverage.total.covered", TN_CELL_AUTO),
-             *tc = tn_cli_field(res, "coverage.total.countries", TN_CELL_AUTO),
-             *tp = tn_cli_field(res, "coverage.total.pairs", TN_CELL_AUTO);
-        l[n].label = "coverage";
-        l[n++].text = tn_cli_fmt("%s of %s countries, %s pairs", cv ? cv : "?", tc ? tc : "?", tp ? tp : "?");
-        free(cv), free(tc), free(tp);
-    }
-    if (tn_cli_get(res, "server")) {
-        char *up = tn_cli_field(res, "server.uptime_s", TN_CELL_AUTO),
-             *cn = tn_cli_field(res, "server.connections", TN_CELL_AUTO),
-             *rq = tn_cli_field(res, "server.requests_total", TN_CELL_AUTO),
-             *er = tn_cli_field(res, "server.errors_total", TN_CELL_AUTO),
-             *p50 = tn_cli_field(res, "server.latency_us.p50", TN_CELL_AUTO),
-             *p99 = tn_cli_field(res, "server.latency_us.p99", TN_CELL_AUTO);
-        l[n].label = "server";
-        l[n++].text = tn_cli_fmt("up %s s, %s connections, %s requests, %s errors, latency p50 %s us, p99 %s us",
-                                 up ? up : "?", cn ? cn : "?", rq ? rq : "?", er ? er : "?", p50 ? p50 : "?",
-                                 p99 ? p99 : "?");
-        free(up), free(cn), free(rq), free(er), free(p50), free(p99);
-    }
+    static const summary_line_t lines[] = {
+        { "coverage", "coverage.total",
+          "{coverage.total.covered} of {coverage.total.countries} countries, {coverage.total.pairs} pairs" },
+        { "server", "server",
+          "up {server.uptime_s} s, {server.connections} connections, {server.requests_total} requests, "
+          "{server.errors_total} errors, latency p50 {server.latency_us.p50} us, p99 {server.latency_us.p99} us" },
+    };
+    add_lines(res, lines, sizeof lines / sizeof lines[0], l, &n);
     tn_cli_print_lines(l, n);
     const tn_val_t *tl = tn_cli_items(res, "timeline");
     if (tl) {

@@ -14,21 +14,13 @@
 
 #include "cli.h"
 
-#define OPT_END { NULL, NULL, TN_ARG_STR, NULL, NULL }
-
-#define PAIR_FILTERS \
-    { "--as-of", "as_of", TN_ARG_INT, "Y", "only pairs established by year Y (and undated ones)" }, \
-    { "--min-confidence", "min_confidence", TN_ARG_STR, "C", "low (all, default), medium or high" }
-
 #define OPT_HOME { "--home", "home", TN_ARG_STR, "ID", "home node (default: the server's)" }
 
-#define OPT_PAIR_KIND { "--kind", "kind", TN_ARG_STR, "K", "sister, friendly or any (default)" }
-
-static const tn_cli_opt_t no_opts[] = { OPT_END };
+static const tn_cli_opt_t no_opts[] = { TN_CLI_OPT_END };
 
 static const tn_cli_opt_t stats_opts[] = {
-    PAIR_FILTERS,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t centrality_opts[] = {
@@ -41,17 +33,17 @@ static const tn_cli_opt_t centrality_opts[] = {
     { "--normalized", "normalized", TN_ARG_FLAG, NULL, "normalize the scores" },
     { "--cutoff", "cutoff", TN_ARG_INT, "N", "count only paths of at most N steps" },
     { "--damping", "damping", TN_ARG_NUM, "D", "PageRank damping factor (default 0.85)" },
-    PAIR_FILTERS,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t coverage_opts[] = {
     { "--by", "by", TN_ARG_STR, "B", "region (default), subregion, tag, country or unit" },
     { "--tag", "tag", TN_ARG_STR, "T", "with --by tag: the tag whose countries are counted" },
-    OPT_PAIR_KIND,
+    TN_CLI_OPT_PAIR_KIND,
     OPT_HOME,
-    PAIR_FILTERS,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t gaps_opts[] = {
@@ -60,20 +52,20 @@ static const tn_cli_opt_t gaps_opts[] = {
     { "--tag", "tag", TN_ARG_STR, "T", "only candidate countries with this tag (e.g. bri)" },
     { "--limit", "limit", TN_ARG_INT, "N", "at most N uncovered countries (default 50)" },
     OPT_HOME,
-    PAIR_FILTERS,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t neighbors_opts[] = {
-    OPT_PAIR_KIND,
-    OPT_END,
+    TN_CLI_OPT_PAIR_KIND,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t find_opts[] = {
     { "--kind", "kind", TN_ARG_STR, "K", "country, province or city" },
     { "--country", "country", TN_ARG_STR, "CC", "only nodes of this country" },
     { "--limit", "limit", TN_ARG_INT, "N", "at most N matches (default 20)" },
-    OPT_END,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_opt_t pairs_opts[] = {
@@ -84,8 +76,8 @@ static const tn_cli_opt_t pairs_opts[] = {
     { "--since-to", "since_to", TN_ARG_YEAR, "Y", "established in or before Y" },
     { "--limit", "limit", TN_ARG_INT, "N", "at most N pairs" },
     { "--offset", "offset", TN_ARG_INT, "N", "skip the first N pairs" },
-    PAIR_FILTERS,
-    OPT_END,
+    TN_CLI_PAIR_FILTERS,
+    TN_CLI_OPT_END,
 };
 
 static const tn_cli_cmd_t commands[] = {
@@ -168,27 +160,6 @@ static int run(tn_client_t *cl, const tn_cli_globals_t *g, const char *method, c
     return code;
 }
 
-/* Parse "--flag[=value]" of command c at argv[*i] into opts. */
-static void take_option(int argc, char **argv, int *i, const tn_cli_cmd_t *c, tn_val_t *opts) {
-    const char *a = argv[*i], *val;
-    size_t n = tn_cli_split_flag(a, &val);
-    const tn_cli_opt_t *o = c->opts;
-    for (; o->flag; o++)
-        if (strlen(o->flag) == n && strncmp(o->flag, a, n) == 0)
-            break;
-    if (o->flag == NULL)
-        tn_cli_bad_args(c, 0, "unknown option %.*s for %s", (int) n, a, c->name);
-    int flag = o->kind == TN_ARG_FLAG || o->kind == TN_ARG_FLAG_OFF;
-    if (flag && val)
-        tn_cli_bad_args(c, 0, "%s takes no value", o->flag);
-    if (!flag && val == NULL) {
-        if (*i + 1 >= argc)
-            tn_cli_bad_args(c, 0, "%s needs a value (%s)", o->flag, o->meta);
-        val = argv[++*i];
-    }
-    tn_cli_add_option(c, opts, o, val);
-}
-
 int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli_cmd_t *c) {
     int is_call = c == NULL;
     const char *pos[2] = { NULL, NULL };
@@ -212,7 +183,9 @@ int tn_cli_query(int argc, char **argv, int i, tn_cli_globals_t *g, const tn_cli
         if (tn_cli_take_global(argc, argv, &i, g, c, is_call))
             continue;
         if (a[0] == '-' && a[1] == '-' && !is_call) {
-            take_option(argc, argv, &i, c, &opts);
+            const char *val;
+            const tn_cli_opt_t *o = tn_cli_take_flag(argc, argv, &i, c, &val);
+            tn_cli_add_option(c, &opts, o, val);
             continue;
         }
         if (npos >= 2 || (c && (c->pos_key == NULL || npos >= 1)))

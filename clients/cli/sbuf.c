@@ -16,6 +16,17 @@ void tn_cli_die_oom(void) {
     exit(TN_EXIT_SERVER);
 }
 
+void *tn_cli_grow(void *p, size_t *cap, size_t n, size_t size, size_t first) {
+    if (n < *cap)
+        return p;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *q = realloc(p, ncap * size);
+    if (q == NULL)
+        tn_cli_die_oom();
+    *cap = ncap;
+    return q;
+}
+
 void tn_cli_sb_printf(tn_cli_sbuf_t *b, const char *fmt, ...) {
     va_list ap;
     for (;;) {

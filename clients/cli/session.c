@@ -51,6 +51,29 @@ tn_code_t tn_cli_request(tn_client_t *cl, const char *method, const tn_val_t *op
     return tn_client_call(cl, method, opts, res, err);
 }
 
+tn_code_t tn_cli_list_all(tn_client_t *cl, const char *method, void (*each)(void *arg, tn_val_t *rec), void *arg,
+                          tn_error_t *err) {
+    tn_val_t opts = TN_VAL_NIL, res = TN_VAL_NIL;
+    const int64_t page = 10000;
+    for (int64_t offset = 0;; offset += page) {
+        if (tn_val_set_map(&opts, 2) != 0 || tn_map_add_int(&opts, "limit", page) != 0
+            || tn_map_add_int(&opts, "offset", offset) != 0)
+            tn_cli_die_oom();
+        tn_code_t rc = tn_cli_request(cl, method, &opts, &res, err);
+        tn_val_free(&opts);
+        if (rc != TN_OK)
+            return rc;
+        tn_val_t *items = (tn_val_t *) tn_cli_items(&res, "items");
+        size_t n = items ? items->u.a.n : 0;
+        for (size_t i = 0; i < n; i++)
+            each(arg, &items->u.a.items[i]);
+        int64_t total = tn_cli_res_int(&res, "total");
+        tn_val_free(&res);
+        if (n == 0 || offset + (int64_t) n >= total)
+            return TN_OK;
+    }
+}
+
 void tn_cli_print_error(const tn_error_t *err) {
     fprintf(stderr, "%serror:%s %s: %s\n", tn_cli_style(stderr, TN_STYLE_ERROR),
             tn_cli_style(stderr, TN_STYLE_RESET), tn_code_name(err->code),

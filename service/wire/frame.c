@@ -44,6 +44,14 @@ typedef struct head {
     uint64_t n;           /* payload bytes (scalars, fixstr, fixext) or count (fix containers) */
 } head_t;
 
+/* The header of a str/bin, ext, array or map whose length or count is a
+ * field of 'lenbytes' bytes after the type byte (and, for ext, before
+ * its type byte). */
+static head_t sized(enum kind kind, unsigned lenbytes) {
+    head_t h = { kind, 1 + lenbytes + (kind == K_EXT), lenbytes, 0 };
+    return h;
+}
+
 static head_t classify(uint8_t b) {
     head_t h = { K_SCALAR, 1, 0, 0 };
     if (b <= 0x7f || b >= 0xe0)                 /* positive / negative fixint */
@@ -69,24 +77,12 @@ static head_t classify(uint8_t b) {
     case 0xc1:
         h.kind = K_BAD;
         return h;
-    case 0xc4: case 0xd9:                       /* bin8, str8 */
-        h.kind = K_STR; h.lenbytes = 1; h.hlen = 2;
-        return h;
-    case 0xc5: case 0xda:                       /* bin16, str16 */
-        h.kind = K_STR; h.lenbytes = 2; h.hlen = 3;
-        return h;
-    case 0xc6: case 0xdb:                       /* bin32, str32 */
-        h.kind = K_STR; h.lenbytes = 4; h.hlen = 5;
-        return h;
-    case 0xc7:                                  /* ext8: len, type */
-        h.kind = K_EXT; h.lenbytes = 1; h.hlen = 3;
-        return h;
-    case 0xc8:                                  /* ext16 */
-        h.kind = K_EXT; h.lenbytes = 2; h.hlen = 4;
-        return h;
-    case 0xc9:                                  /* ext32 */
-        h.kind = K_EXT; h.lenbytes = 4; h.hlen = 6;
-        return h;
+    case 0xc4: case 0xd9: return sized(K_STR, 1);   /* bin8, str8 */
+    case 0xc5: case 0xda: return sized(K_STR, 2);   /* bin16, str16 */
+    case 0xc6: case 0xdb: return sized(K_STR, 4);   /* bin32, str32 */
+    case 0xc7: return sized(K_EXT, 1);              /* ext8: len, type */
+    case 0xc8: return sized(K_EXT, 2);              /* ext16 */
+    case 0xc9: return sized(K_EXT, 4);              /* ext32 */
     case 0xca: h.n = 4; return h;               /* float32 */
     case 0xcb: h.n = 8; return h;               /* float64 */
     case 0xcc: case 0xd0: h.n = 1; return h;    /* uint8, int8 */
@@ -99,18 +95,10 @@ static head_t classify(uint8_t b) {
     case 0xd6: h.kind = K_EXT; h.hlen = 2; h.n = 4; return h;
     case 0xd7: h.kind = K_EXT; h.hlen = 2; h.n = 8; return h;
     case 0xd8: h.kind = K_EXT; h.hlen = 2; h.n = 16; return h;
-    case 0xdc:                                  /* array16 */
-        h.kind = K_ARRAY; h.lenbytes = 2; h.hlen = 3;
-        return h;
-    case 0xdd:                                  /* array32 */
-        h.kind = K_ARRAY; h.lenbytes = 4; h.hlen = 5;
-        return h;
-    case 0xde:                                  /* map16 */
-        h.kind = K_MAP; h.lenbytes = 2; h.hlen = 3;
-        return h;
-    default:                                    /* 0xdf map32 */
-        h.kind = K_MAP; h.lenbytes = 4; h.hlen = 5;
-        return h;
+    case 0xdc: return sized(K_ARRAY, 2);            /* array16 */
+    case 0xdd: return sized(K_ARRAY, 4);            /* array32 */
+    case 0xde: return sized(K_MAP, 2);              /* map16 */
+    default: return sized(K_MAP, 4);                /* 0xdf map32 */
     }
 }
 

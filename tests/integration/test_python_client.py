@@ -1,7 +1,7 @@
 """The Python client package (clients/python, README.md there) against a live
 twinnetd:
 
-- one method per RPC method: the generated table (twinnet/_table.py) agrees
+- one method per RPC method: the generated table (twinnet/_table.json) agrees
   with server.methods, and every method the server lists is a Client
   method with a docstring (methods newer than the table too);
 - TwinnetError .code / .message / .data; token auth; pipelining; paged
@@ -51,7 +51,7 @@ class Methods(unittest.TestCase):
     def test_table_agrees_with_server_methods(self):
         server = {m["name"]: m for m in self.c.call("server.methods")["items"]}
         for name, entry in _table.METHODS.items():
-            self.assertIn(name, server, "%s is in twinnet/_table.py but not on the server" % name)
+            self.assertIn(name, server, "%s is in twinnet/_table.json but not on the server" % name)
             self.assertTrue(set(entry["params"]) <= set(server[name]["params"]),
                             "%s: the table has options the server does not take" % name)
             self.assertEqual(entry["role"], server[name]["role"], name)

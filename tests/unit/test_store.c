@@ -136,8 +136,8 @@ static void test_crc(void) {
 
 static void test_recovery(void) {
     make_history(20);
-    uint64_t epoch;
-    size_t nodes;
+    uint64_t epoch = 0;
+    size_t nodes = 0;
     tn_error_t err = TN_ERROR_INIT;
     CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_OK);
     CHECK_EQ_INT(epoch, 22);
@@ -175,8 +175,8 @@ static void test_torn_tail_every_offset(void) {
     CHECK(torn);
     for (size_t cut = last; cut < len; cut++) {
         spit(path("journal.tnj"), buf, cut);
-        uint64_t epoch;
-        size_t nodes;
+        uint64_t epoch = 0;
+        size_t nodes = 0;
         tn_error_t err = TN_ERROR_INIT;
         CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_OK);
         CHECK_EQ_INT(epoch, 6);                 /* 2 in the snapshot + 4 */
@@ -190,8 +190,8 @@ static void test_torn_tail_every_offset(void) {
     uint8_t *z = calloc(1, len + 100);
     memcpy(z, buf, len);
     spit(path("journal.tnj"), z, len + 100);
-    uint64_t epoch;
-    size_t nodes;
+    uint64_t epoch = 0;
+    size_t nodes = 0;
     tn_error_t err = TN_ERROR_INIT;
     CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_OK);
     CHECK_EQ_INT(epoch, 7);
@@ -209,8 +209,8 @@ static void test_corruption_refuses(void) {
     for (size_t at = 0; at + 200 < len; at += 7) {
         buf[at] ^= 0x40;
         spit(path("journal.tnj"), buf, len);
-        uint64_t epoch;
-        size_t nodes;
+        uint64_t epoch = 0;
+        size_t nodes = 0;
         tn_error_t err = TN_ERROR_INIT;
         CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_ERR_PARSE);
         CHECK(strstr(err.message, "journal.tnj") != NULL);
@@ -229,8 +229,8 @@ static void test_corruption_refuses(void) {
     for (size_t at = 0; at < len; at += 5) {
         buf[at] ^= 0x01;
         spit(path("snapshot.tns"), buf, len);
-        uint64_t epoch;
-        size_t nodes;
+        uint64_t epoch = 0;
+        size_t nodes = 0;
         tn_error_t err = TN_ERROR_INIT;
         CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_ERR_PARSE);
         CHECK(strstr(err.message, "snapshot.tns") != NULL);
@@ -265,8 +265,8 @@ static void test_compaction_and_lock(void) {
     tn_val_free(&opts);
     tn_store_close(st);
     tn_model_free(m);
-    uint64_t epoch;
-    size_t nodes;
+    uint64_t epoch = 0;
+    size_t nodes = 0;
     CHECK_EQ_INT(reopen(&epoch, &nodes, &err), TN_OK);
     CHECK_EQ_INT(epoch, 13);
     CHECK_EQ_INT(nodes, 13);

@@ -200,17 +200,26 @@ class Client(Methods, Pages):
             return self._responses.pop(msgid)
         return self._read()
 
-    def wait(self, msgid):
-        """Wait for the response to msgid; return its result or raise
-        TwinnetError. Other messages are kept for recv()/wait()."""
+    def _read_until(self, msgid, progress=None):
+        """Read until the response to msgid has come. With progress, the
+        ``progress`` notifications of msgid go to progress(done, total);
+        other messages are kept for recv()/wait()."""
         while msgid not in self._responses:
             msg = self._read()
             if not isinstance(msg, list) or not msg:
                 self._fail("reply is not msgpack-RPC: %r" % (msg,))
             if msg[0] == RESPONSE and len(msg) == 4:
                 self._responses[msg[1]] = msg
+            elif (progress is not None and msg[0] == NOTIFY and len(msg) == 3 and msg[1] == "progress"
+                  and msg[2] and isinstance(msg[2][0], dict) and msg[2][0].get("msgid") == msgid):
+                progress(msg[2][0].get("done"), msg[2][0].get("total"))
             else:
                 self._backlog.append(msg)
+
+    def wait(self, msgid):
+        """Wait for the response to msgid; return its result or raise
+        TwinnetError. Other messages are kept for recv()/wait()."""
+        self._read_until(msgid)
         _, _, error, result = self._responses.pop(msgid)
         if error is not None:
             if isinstance(error, dict):
@@ -244,17 +253,7 @@ class Client(Methods, Pages):
         if method != "server.methods" and "progress" in (self.method_params(method) or ()):
             options = dict(options or {}, progress=True)
         msgid = self.send(method, options)
-        while msgid not in self._responses:
-            msg = self._read()
-            if not isinstance(msg, list) or not msg:
-                self._fail("reply is not msgpack-RPC: %r" % (msg,))
-            if msg[0] == RESPONSE and len(msg) == 4:
-                self._responses[msg[1]] = msg
-            elif (msg[0] == NOTIFY and len(msg) == 3 and msg[1] == "progress" and msg[2]
-                  and isinstance(msg[2][0], dict) and msg[2][0].get("msgid") == msgid):
-                progress(msg[2][0].get("done"), msg[2][0].get("total"))
-            else:
-                self._backlog.append(msg)
+        self._read_until(msgid, progress)
         return self.wait(msgid)
 
     def events(self, timeout=None):

@@ -7,9 +7,9 @@ keywords, a dict, or both (``c.import_chunk({"import": tok, "nodes": [...]})``
 for names that are Python keywords). Docstrings list the options.
 
 The methods come from two places:
-  - _table.py, generated from a server's ``server.methods`` (names, least
-    role, option names, descriptions), so that they are there for help(),
-    dir() and editors before any connection;
+  - _table.json (loaded by _table.py), generated from a server's
+    ``server.methods`` (names, least role, option names, descriptions), so
+    that they are there for help(), dir() and editors before any connection;
   - the live server: a name that is not in the table is looked up in the
     connected server's ``server.methods`` on first use, so methods added to
     the server work at once, without editing this package.
@@ -101,7 +101,7 @@ class Methods:
 
     def __getattr__(self, name):
         # Only reached for names the class does not have: look the name up
-        # among the server's methods (a method newer than _table.py).
+        # among the server's methods (a method newer than _table.json).
         if name.startswith("_") or self.__dict__.get("_sock") is None:
             raise AttributeError(name)
         for method, entry in self.method_table().items():
