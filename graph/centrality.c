@@ -21,6 +21,7 @@
 #include "centrality.h"
 
 #include "igraph_bridge.h"
+#include "qgraph.h"
 #include "query_internal.h"
 #include "split.h"
 
@@ -47,12 +48,9 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
     igraph_real_t value;
     igraph_arpack_options_t arpack;
 
-    IGRAPH_CHECK(igraph_create(&g, edges, n, IGRAPH_UNDIRECTED));
+    /* Section 4: simple. */
+    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, edges, deg));
     IGRAPH_FINALLY(igraph_destroy, &g);
-    /* Section 4: simple. A city paired with its own parent would otherwise
-     * give a double edge in "full". */
-    IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
-    IGRAPH_CHECK(igraph_degree(&g, deg, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
 
     /* Exact path-based metrics may be split over processes (split.h). */
     int split = 0;
@@ -110,42 +108,6 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
     igraph_destroy(&g);
     IGRAPH_FINALLY_CLEAN(1);
     return IGRAPH_SUCCESS;
-}
-
-/* The vertices of the chosen graph (snapshot indices, in id order) and
- * its edges as graph-vertex pairs. Returns -1 on OOM. */
-static int build_edges(const tn_snap_t *s, const copts_t *o, const tn_filter_t *f,
-                       int64_t *gv, igraph_integer_t *n, int64_t *of, igraph_vector_int_t *edges) {
-    igraph_integer_t k = 0;
-    for (size_t v = 0; v < s->nnodes; v++) {
-        of[v] = -1;
-        if (o->full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
-            of[v] = k;
-            gv[k++] = (int64_t) v;
-        }
-    }
-    *n = k;
-    for (size_t p = 0; p < s->npairs; p++) {
-        if (!tn_filter_keep(f, s->pairs[p]))
-            continue;
-        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
-        if (a < 0 || b < 0)
-            continue;               /* a pair never ends at a country; be safe */
-        if (igraph_vector_int_push_back(edges, a) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, b) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    if (!o->full)
-        return 0;
-    for (size_t v = 0; v < s->nnodes; v++) {
-        int64_t to = tn_q_full_edge(s, v);
-        if (to < 0)
-            continue;
-        if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    return 0;
 }
 
 typedef tn_scored_t scored_t;   /* v: snapshot vertex, whose order is id order */
@@ -218,15 +180,11 @@ int tn_centrality_encode(const tn_snap_t *s, const tn_centrality_result_t *r, tn
     for (size_t i = 0; i < r->n && !bad; i++) {
         tn_val_t it = TN_VAL_NIL;
         const tn_node_t *nd = s->nodes[r->items[i].v];
-        bad |= tn_val_set_map(&it, 3);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_q_node_item(&it, nd, 3);
         bad |= tn_map_add_float(&it, "score", r->items[i].score);
         bad |= tn_arr_push_take(&items, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "items", &items);
-    tn_val_free(&items);
     return bad ? -1 : 0;
 }
 
@@ -247,11 +205,23 @@ static int cmp_edge(const void *x, const void *y) {
     return (p->b > q->b) - (p->b < q->b);
 }
 
-/* Degree without igraph: the same vertices and edges as build_edges, made
- * simple (a repeated edge counts once, a loop not at all). Touching no
- * igraph state, it may run on any thread, so the service answers degree
- * queries (what dashboards ask for) on its plain-C worker, never behind a
- * long betweenness on the igraph thread. */
+/* Edges gathered for degree_plain, each as (lower, higher) vertex. */
+typedef struct edge_list {
+    edge_t *e;
+    size_t n;
+} edge_list_t;
+
+static int add_edge(void *arg, int64_t a, int64_t b) {
+    edge_list_t *l = arg;
+    l->e[l->n++] = (edge_t){ a < b ? a : b, a < b ? b : a };
+    return 0;
+}
+
+/* Degree without igraph: the same vertices and edges as the igraph graph
+ * (qgraph.h), made simple (a repeated edge counts once, a loop not at
+ * all). Touching no igraph state, it may run on any thread, so the service
+ * answers degree queries (what dashboards ask for) on its plain-C worker,
+ * never behind a long betweenness on the igraph thread. */
 static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co,
                               tn_centrality_result_t *r, tn_error_t *err) {
     const copts_t *o = &co->m;
@@ -266,27 +236,10 @@ static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    int64_t n = 0;
-    size_t ne = 0;
-    for (size_t v = 0; v < s->nnodes; v++) {
-        of[v] = -1;
-        if (o->full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
-            of[v] = n;
-            gv[n++] = (int64_t) v;
-        }
-    }
-    for (size_t p = 0; p < s->npairs; p++) {
-        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
-        if (tn_filter_keep(f, s->pairs[p]) && a >= 0 && b >= 0)
-            e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };
-    }
-    for (size_t v = 0; o->full && v < s->nnodes; v++) {
-        int64_t to = tn_q_full_edge(s, v);
-        if (to < 0)
-            continue;
-        int64_t a = of[v], b = of[to];
-        e[ne++] = (edge_t){ a < b ? a : b, a < b ? b : a };
-    }
+    int64_t n = (int64_t) tn_q_graph_vertices(s, o->full, gv, of);
+    edge_list_t el = { e, 0 };
+    tn_q_graph_edges(s, o->full, f, of, add_edge, &el);
+    size_t ne = el.n;
     qsort(e, ne, sizeof *e, cmp_edge);
     for (size_t i = 0; i < ne; i++) {
         if (e[i].a == e[i].b || (i > 0 && e[i].a == e[i - 1].a && e[i].b == e[i - 1].b))
@@ -559,8 +512,10 @@ tn_code_t tn_centrality_compute(const tn_snap_t *s, const tn_centrality_opts_t *
     have_res = 1;
     memo_t *memo = memo_of(s);
     if (!memo_find(memo, &o, &f, gv, &n, &res, &deg)) {
-        if (build_edges(s, &o, &f, gv, &n, of, &edges) != 0)
+        size_t nv;
+        if (tn_q_igraph_edges(s, o.full, &f, gv, of, &nv, &edges) != 0)
             goto oom;
+        n = (igraph_integer_t) nv;
         /* Our own check of every vertex id before igraph sees it. */
         for (igraph_integer_t i = 0; i < igraph_vector_int_size(&edges); i++) {
             if (VECTOR(edges)[i] < 0 || VECTOR(edges)[i] >= n) {

@@ -23,6 +23,7 @@
  */
 #include "igraph_bridge.h"
 #include "planning.h"
+#include "qgraph.h"
 #include "query_internal.h"
 
 #include <math.h>
@@ -55,39 +56,6 @@ tn_code_t tn_communities_parse(const tn_val_t *opts, tn_communities_opts_t *o, t
     return TN_OK;
 }
 
-/* Vertices of the chosen graph ("partnerships" or "full", the same two
- * graphs query.centrality builds) and their edges, in snapshot order.
- * -1 on OOM. */
-static int build_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64_t *gv, int64_t *of,
-                       size_t *n, igraph_vector_int_t *edges) {
-    size_t k = 0;
-    for (size_t v = 0; v < s->nnodes; v++) {
-        of[v] = -1;
-        if (full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
-            of[v] = (int64_t) k;
-            gv[k++] = (int64_t) v;
-        }
-    }
-    *n = k;
-    for (size_t p = 0; p < s->npairs; p++) {
-        int64_t a = of[s->pa[p]], b = of[s->pb[p]];
-        if (!tn_filter_keep(f, s->pairs[p]) || a < 0 || b < 0)
-            continue;
-        if (igraph_vector_int_push_back(edges, a) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, b) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    for (size_t v = 0; full && v < s->nnodes; v++) {
-        int64_t to = tn_q_full_edge(s, v);
-        if (to < 0)
-            continue;
-        if (igraph_vector_int_push_back(edges, of[v]) != IGRAPH_SUCCESS
-            || igraph_vector_int_push_back(edges, of[to]) != IGRAPH_SUCCESS)
-            return -1;
-    }
-    return 0;
-}
-
 /* Run the algorithm; fill membership, degree and modularity. igraph style. */
 static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
                           const tn_communities_opts_t *o, igraph_vector_int_t *membership,
@@ -95,10 +63,8 @@ static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
     igraph_t g;
     igraph_vector_t nw;
 
-    IGRAPH_CHECK(igraph_create(&g, edges, n, IGRAPH_UNDIRECTED));
+    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, edges, degree));
     IGRAPH_FINALLY(igraph_destroy, &g);
-    IGRAPH_CHECK(igraph_simplify(&g, true, true, NULL));
-    IGRAPH_CHECK(igraph_degree(&g, degree, igraph_vss_all(), IGRAPH_ALL, IGRAPH_NO_LOOPS));
     igraph_integer_t m = igraph_ecount(&g);
     *modularity = 0.0;
     if (m == 0) {
@@ -127,56 +93,42 @@ static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
     return IGRAPH_SUCCESS;
 }
 
-typedef struct comm {
-    int64_t label, size, first;
-} comm_t;
-
-static int cmp_comm(const void *x, const void *y) {
-    const comm_t *a = x, *b = y;
-    if (a->size != b->size)
-        return a->size > b->size ? -1 : 1;
-    return (a->first > b->first) - (a->first < b->first);
-}
-
 /* Renumber igraph's labels: by size descending, then first member. */
 static int renumber(tn_communities_result_t *r, const igraph_vector_int_t *mem) {
+    tn_arena_t tmp = { NULL };      /* the working arrays */
     size_t n = r->n;
-    comm_t *c = calloc(n ? n : 1, sizeof *c);
-    int64_t *to = malloc((n ? n : 1) * sizeof *to);
-    if (c == NULL || to == NULL) {
-        free(c);
-        free(to);
-        return -1;
-    }
+    tn_q_counted_t *c = tn_arena_calloc(&tmp, n, sizeof *c);   /* per label: size, first */
+    int64_t *to = tn_arena_calloc(&tmp, n, sizeof *to);
+    int rc = -1;
+    if (c == NULL || to == NULL)
+        goto done;
     for (size_t i = 0; i < n; i++)
-        c[i] = (comm_t){ (int64_t) i, 0, -1 };
+        c[i] = (tn_q_counted_t){ 0, -1 };
     for (size_t i = 0; i < n; i++) {
         int64_t l = VECTOR(*mem)[i];
-        c[l].size++;
-        if (c[l].first < 0)
-            c[l].first = (int64_t) i;
+        c[l].count++;
+        if (c[l].v < 0)
+            c[l].v = (int64_t) i;
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (c[i].size > 0)
+        if (c[i].count > 0)
             c[k++] = c[i];
-    qsort(c, k, sizeof *c, cmp_comm);
-    r->size = malloc((k ? k : 1) * sizeof *r->size);
-    if (r->size == NULL) {
-        free(c);
-        free(to);
-        return -1;
-    }
+    qsort(c, k, sizeof *c, tn_q_cmp_counted);
+    r->size = tn_arena_calloc(&r->arena, k, sizeof *r->size);
+    if (r->size == NULL)
+        goto done;
     for (size_t i = 0; i < k; i++) {
-        to[c[i].label] = (int64_t) i;
-        r->size[i] = c[i].size;
+        to[VECTOR(*mem)[c[i].v]] = (int64_t) i;    /* the label of its first member */
+        r->size[i] = c[i].count;
     }
     r->count = k;
     for (size_t i = 0; i < n; i++)
         r->membership[i] = to[VECTOR(*mem)[i]];
-    free(c);
-    free(to);
-    return 0;
+    rc = 0;
+done:
+    tn_arena_free(&tmp);
+    return rc;
 }
 
 tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t *o,
@@ -192,12 +144,12 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     r->algorithm = o->algorithm;
     r->members = o->members;
     r->top = o->top;
-    r->gv = malloc(k * sizeof *r->gv);
-    r->degree = malloc(k * sizeof *r->degree);
-    r->membership = malloc(k * sizeof *r->membership);
+    r->gv = tn_arena_calloc(&r->arena, k, sizeof *r->gv);
+    r->degree = tn_arena_calloc(&r->arena, k, sizeof *r->degree);
+    r->membership = tn_arena_calloc(&r->arena, k, sizeof *r->membership);
+    /* On error the runner frees r (tn_query_run). */
     if (of == NULL || r->gv == NULL || r->degree == NULL || r->membership == NULL) {
         free(of);
-        tn_communities_result_free(r);
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     }
     /* igraph's handlers see ctx through tn_query_run's bracket. */
@@ -210,10 +162,9 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     }
     if (ie != IGRAPH_SUCCESS) {
         free(of);
-        tn_communities_result_free(r);
         return tn_igraph_fail(ie, err);
     }
-    if (build_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
+    if (tn_q_igraph_edges(s, o->full, &o->f, r->gv, of, &r->n, &edges) != 0)
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     else if (tn_query_should_stop(ctx))
         rc = tn_query_stopped(ctx, err);
@@ -231,8 +182,6 @@ tn_code_t tn_communities_compute(const tn_snap_t *s, const tn_communities_opts_t
     igraph_vector_int_destroy(&mem);
     igraph_vector_int_destroy(&deg);
     free(of);
-    if (rc != TN_OK)
-        tn_communities_result_free(r);
     return rc;
 }
 
@@ -250,20 +199,9 @@ static int cmp_member(const void *x, const void *y) {
     return (a->i > b->i) - (a->i < b->i);
 }
 
-typedef struct ccount {
-    int64_t v, nodes;
-} ccount_t;
-
-static int cmp_ccount(const void *x, const void *y) {
-    const ccount_t *a = x, *b = y;
-    if (a->nodes != b->nodes)
-        return a->nodes > b->nodes ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);
-}
-
 /* The item of community c whose members are m[0..size). */
 static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int64_t c,
-                       const member_t *m, int64_t size, int64_t *per_country, ccount_t *cc,
+                       const member_t *m, int64_t size, int64_t *per_country, tn_q_counted_t *cc,
                        tn_val_t *items) {
     tn_val_t it = TN_VAL_NIL, top = TN_VAL_NIL, countries = TN_VAL_NIL;
     int bad = tn_val_set_map(&it, 4);
@@ -282,16 +220,16 @@ static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int
             cc[nc++].v = cv;
     }
     for (size_t i = 0; i < nc; i++) {
-        cc[i].nodes = per_country[cc[i].v];
+        cc[i].count = per_country[cc[i].v];
         per_country[cc[i].v] = 0;
     }
-    qsort(cc, nc, sizeof *cc, cmp_ccount);
+    qsort(cc, nc, sizeof *cc, tn_q_cmp_counted);
     bad |= tn_val_set_arr(&countries, TOP_COUNTRIES);
     for (size_t i = 0; i < nc && i < TOP_COUNTRIES; i++) {
         tn_val_t e = TN_VAL_NIL;
         bad |= tn_val_set_map(&e, 2);
         bad |= tn_map_add_str(&e, "id", s->nodes[cc[i].v]->id);
-        bad |= tn_map_add_int(&e, "nodes", cc[i].nodes);
+        bad |= tn_map_add_int(&e, "nodes", cc[i].count);
         bad |= tn_arr_push_take(&countries, &e);
     }
     bad |= tn_map_add_take(&it, "countries", &countries);
@@ -299,10 +237,10 @@ static int encode_item(const tn_snap_t *s, const tn_communities_result_t *r, int
 }
 
 int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, tn_val_t *out) {
-    size_t n = r->n ? r->n : 1, k = s->nnodes ? s->nnodes : 1;
-    member_t *m = malloc(n * sizeof *m);
-    int64_t *per_country = calloc(k, sizeof *per_country);
-    ccount_t *cc = malloc(k * sizeof *cc);
+    tn_arena_t tmp = { NULL };      /* the working arrays */
+    member_t *m = tn_arena_calloc(&tmp, r->n, sizeof *m);
+    int64_t *per_country = tn_arena_calloc(&tmp, s->nnodes, sizeof *per_country);
+    tn_q_counted_t *cc = tn_arena_calloc(&tmp, s->nnodes, sizeof *cc);
     tn_val_t items = TN_VAL_NIL, mem = TN_VAL_NIL;
     int bad = m == NULL || per_country == NULL || cc == NULL;
     if (bad)
@@ -330,25 +268,12 @@ int tn_communities_encode(const tn_snap_t *s, const tn_communities_result_t *r, 
         bad |= tn_map_add_take(out, "membership", &mem);
     }
 done:
-    free(m);
-    free(per_country);
-    free(cc);
+    tn_arena_free(&tmp);
     tn_val_free(&items);
     tn_val_free(&mem);
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 
-void tn_communities_result_free(tn_communities_result_t *r) {
-    if (r == NULL)
-        return;
-    free(r->gv);
-    free(r->degree);
-    free(r->membership);
-    free(r->size);
-    r->gv = r->degree = r->membership = r->size = NULL;
-    r->n = r->count = 0;
-}
+TN_Q_ARENA_FREE(tn_communities);
 
 TN_Q_PARTS(tn_communities);

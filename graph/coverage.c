@@ -59,12 +59,7 @@ static int cmp_str(const void *x, const void *y) {
 void tn_q_cover_destroy(tn_q_cover_t *c) {
     if (c == NULL)
         return;
-    free(c->cpairs);
-    free(c->cunits);
-    free(c->upairs);
-    free(c->ucountries);
-    free(c->uregions);
-    free(c->candidate);
+    tn_arena_free(&c->arena);
     memset(c, 0, sizeof *c);
 }
 
@@ -100,12 +95,12 @@ tn_code_t tn_q_cover_init(const tn_snap_t *s, const tn_q_home_t *h, const tn_fil
     hp_t *v = NULL;
     memset(c, 0, sizeof *c);
     c->nnodes = n;
-    c->cpairs = calloc(k, sizeof *c->cpairs);
-    c->cunits = calloc(k, sizeof *c->cunits);
-    c->upairs = calloc(k, sizeof *c->upairs);
-    c->ucountries = calloc(k, sizeof *c->ucountries);
-    c->uregions = calloc(k, sizeof *c->uregions);
-    c->candidate = calloc(k, 1);
+    c->cpairs = tn_arena_calloc(&c->arena, k, sizeof *c->cpairs);
+    c->cunits = tn_arena_calloc(&c->arena, k, sizeof *c->cunits);
+    c->upairs = tn_arena_calloc(&c->arena, k, sizeof *c->upairs);
+    c->ucountries = tn_arena_calloc(&c->arena, k, sizeof *c->ucountries);
+    c->uregions = tn_arena_calloc(&c->arena, k, sizeof *c->uregions);
+    c->candidate = tn_arena_calloc(&c->arena, k, 1);
     if (!c->cpairs || !c->cunits || !c->upairs || !c->ucountries || !c->uregions || !c->candidate)
         goto oom;
     int64_t np = collect(s, h, f, ctx, &v);
@@ -192,12 +187,13 @@ static const char *group_of(const tn_node_t *nd, tn_q_by_t by, const char *tag) 
 /* The groups, by group name (coverage.h). */
 int tn_q_cover_groups_compute(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
                               const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
-                              const unsigned char *keep, tn_q_group_t **out, size_t *nout) {
+                              const unsigned char *keep, tn_arena_t *a, tn_q_group_t **out,
+                              size_t *nout) {
+    tn_arena_t tmp = { NULL };      /* the working arrays */
     size_t n = s->nnodes, k = n ? n : 1, ng = 0;
-    const char **names = malloc(k * sizeof *names);
-    int64_t *gix = malloc(k * sizeof *gix);
-    hp_t *v = malloc((s->npairs ? s->npairs : 1) * sizeof *v);
-    int64_t *gc = NULL, *gcov = NULL, *gp = NULL, *gu = NULL;
+    const char **names = tn_arena_calloc(&tmp, k, sizeof *names);
+    int64_t *gix = tn_arena_calloc(&tmp, k, sizeof *gix);
+    hp_t *v = tn_arena_calloc(&tmp, s->npairs ? s->npairs : 1, sizeof *v);
     int rc = -1;
     if (names == NULL || gix == NULL || v == NULL)
         goto out;
@@ -215,10 +211,10 @@ int tn_q_cover_groups_compute(const tn_snap_t *s, const tn_q_home_t *h, const tn
         if (u == 0 || strcmp(names[u - 1], names[i]) != 0)
             names[u++] = names[i];
     ng = u;
-    gc = calloc(ng + 1, sizeof *gc);
-    gcov = calloc(ng + 1, sizeof *gcov);
-    gp = calloc(ng + 1, sizeof *gp);
-    gu = calloc(ng + 1, sizeof *gu);
+    int64_t *gc = tn_arena_calloc(&tmp, ng + 1, sizeof *gc);
+    int64_t *gcov = tn_arena_calloc(&tmp, ng + 1, sizeof *gcov);
+    int64_t *gp = tn_arena_calloc(&tmp, ng + 1, sizeof *gp);
+    int64_t *gu = tn_arena_calloc(&tmp, ng + 1, sizeof *gu);
     if (!gc || !gcov || !gp || !gu)
         goto out;
     for (size_t x = 0; x < n; x++) {
@@ -249,7 +245,7 @@ int tn_q_cover_groups_compute(const tn_snap_t *s, const tn_q_home_t *h, const tn
     for (size_t i = 0; i < np; i++)
         if (i == 0 || v[i].key != v[i - 1].key || v[i].unit != v[i - 1].unit)
             gu[v[i].key]++;
-    *out = malloc((ng ? ng : 1) * sizeof **out);
+    *out = tn_arena_calloc(a, ng, sizeof **out);
     if (*out == NULL)
         goto out;
     for (size_t g = 0; g < ng; g++)
@@ -258,13 +254,7 @@ int tn_q_cover_groups_compute(const tn_snap_t *s, const tn_q_home_t *h, const tn
     *nout = ng;
     rc = 0;
 out:
-    free(names);
-    free(gix);
-    free(v);
-    free(gc);
-    free(gcov);
-    free(gp);
-    free(gu);
+    tn_arena_free(&tmp);
     return rc;
 }
 
@@ -280,7 +270,6 @@ int tn_q_groups_encode(const tn_q_group_t *g, size_t n, tn_val_t *items) {
         rc |= tn_map_add_int(&it, "pairs", g[i].pairs);
         rc |= tn_map_add_int(&it, "units", g[i].units);
         rc |= tn_arr_push_take(items, &it);
-        tn_val_free(&it);
     }
     return rc;
 }
@@ -289,42 +278,31 @@ int tn_q_groups_encode(const tn_q_group_t *g, size_t n, tn_val_t *items) {
 int tn_q_cover_groups(const tn_snap_t *s, const tn_q_home_t *h, const tn_filter_t *f,
                       const tn_q_cover_t *c, tn_q_by_t by, const char *tag,
                       const unsigned char *keep, tn_val_t *items) {
+    tn_arena_t a = { NULL };
     tn_q_group_t *g = NULL;
     size_t n = 0;
-    int rc = tn_q_cover_groups_compute(s, h, f, c, by, tag, keep, &g, &n);
+    int rc = tn_q_cover_groups_compute(s, h, f, c, by, tag, keep, &a, &g, &n);
     if (rc == 0)
         rc = tn_q_groups_encode(g, n, items);
-    free(g);
+    tn_arena_free(&a);
     return rc;
 }
 
-/* A vertex and the count it is ranked by. */
-typedef struct ranked_v {
-    int64_t count, v;
-} ranked_v_t;
-
-static int cmp_ranked(const void *x, const void *y) {
-    const ranked_v_t *a = x, *b = y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);        /* vertex order is id order */
-}
-
-/* Vertices with sel[v] set, ordered by counts descending, then id. */
+/* Vertices with sel[v] set, ordered by counts descending, then id (an
+ * array of arena 'a'). */
 static int64_t *ranked(const tn_snap_t *s, const unsigned char *sel, const int64_t *counts,
-                       size_t *nout) {
+                       tn_arena_t *a, size_t *nout) {
     size_t k = s->nnodes ? s->nnodes : 1, n = 0;
-    ranked_v_t *t = malloc(k * sizeof *t);
-    int64_t *r = malloc(k * sizeof *r);
-    if (t == NULL || r == NULL) {
+    tn_q_counted_t *t = malloc(k * sizeof *t);
+    int64_t *r = t ? tn_arena_calloc(a, k, sizeof *r) : NULL;
+    if (r == NULL) {
         free(t);
-        free(r);
         return NULL;
     }
     for (size_t v = 0; v < s->nnodes; v++)
         if (sel[v])
-            t[n++] = (ranked_v_t) { counts[v], (int64_t) v };
-    qsort(t, n, sizeof *t, cmp_ranked);
+            t[n++] = (tn_q_counted_t) { counts[v], (int64_t) v };
+    qsort(t, n, sizeof *t, tn_q_cmp_counted);
     for (size_t i = 0; i < n; i++)
         r[i] = t[i].v;
     free(t);
@@ -360,8 +338,8 @@ tn_code_t tn_coverage_compute(const tn_snap_t *s, const tn_coverage_opts_t *o, c
     if (o->by == TN_Q_COV_REGION || o->by == TN_Q_COV_SUBREGION || o->by == TN_Q_COV_TAG) {
         tn_q_by_t g = o->by == TN_Q_COV_REGION ? TN_Q_BY_REGION
                       : o->by == TN_Q_COV_SUBREGION ? TN_Q_BY_SUBREGION : TN_Q_BY_TAG;
-        if (tn_q_cover_groups_compute(s, &r->h, &o->f, &r->c, g, o->tag, NULL, &r->groups,
-                                      &r->ngroups) != 0)
+        if (tn_q_cover_groups_compute(s, &r->h, &o->f, &r->c, g, o->tag, NULL, &r->arena,
+                                      &r->groups, &r->ngroups) != 0)
             return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
         return TN_OK;
     }
@@ -370,7 +348,8 @@ tn_code_t tn_coverage_compute(const tn_snap_t *s, const tn_coverage_opts_t *o, c
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
     for (size_t v = 0; v < s->nnodes; v++)
         sel[v] = o->by == TN_Q_COV_COUNTRY ? r->c.candidate[v] && r->c.cpairs[v] > 0 : r->h.unit[v];
-    r->ranked = ranked(s, sel, o->by == TN_Q_COV_COUNTRY ? r->c.cpairs : r->c.upairs, &r->nranked);
+    r->ranked = ranked(s, sel, o->by == TN_Q_COV_COUNTRY ? r->c.cpairs : r->c.upairs, &r->arena,
+                       &r->nranked);
     free(sel);
     return r->ranked == NULL ? tn_error_set(err, TN_ERR_INTERNAL, "out of memory") : TN_OK;
 }
@@ -391,9 +370,7 @@ int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val
         int64_t v = r->ranked[i];
         const tn_node_t *nd = s->nodes[v];
         tn_val_t it = TN_VAL_NIL;
-        rc |= tn_val_set_map(&it, 5);
-        rc |= tn_map_add_str(&it, "id", nd->id);
-        rc |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        rc |= tn_q_node_item(&it, nd, 5);
         if (r->by == TN_Q_COV_COUNTRY) {
             rc |= tn_map_add_str(&it, "region", nd->region);
             rc |= tn_map_add_int(&it, "pairs", c->cpairs[v]);
@@ -404,19 +381,15 @@ int tn_coverage_encode(const tn_snap_t *s, const tn_coverage_result_t *r, tn_val
             rc |= tn_map_add_int(&it, "regions", c->uregions[v]);
         }
         rc |= tn_arr_push_take(&items, &it);
-        tn_val_free(&it);
     }
     rc |= tn_map_add_take(out, "items", &items);
-    tn_val_free(&total);
-    tn_val_free(&items);
     return rc ? -1 : 0;
 }
 
 void tn_coverage_result_free(tn_coverage_result_t *r) {
     tn_q_cover_destroy(&r->c);
     tn_q_home_destroy(&r->h);
-    free(r->groups);
-    free(r->ranked);
+    tn_arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 

@@ -18,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_gap(const void *x, const void *y) {
-    const tn_gap_t *a = x, *b = y;
-    if (a->peer != b->peer)
-        return a->peer > b->peer ? -1 : 1;
-    return (a->v > b->v) - (a->v < b->v);
-}
-
 /* Under-covered groups sorted by ratio ascending, then name. */
 static int cmp_under(const void *x, const void *y) {
     const tn_q_group_t *a = x, *b = y;
@@ -85,8 +78,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
     size_t k = s->nnodes ? s->nnodes : 1, ng = 0, nu = 0;
     unsigned char *keep = calloc(k, 1);
     int64_t *peer = calloc(k, sizeof *peer);
-    r->uncovered = malloc(k * sizeof *r->uncovered);
-    r->idle = malloc(k * sizeof *r->idle);
+    r->uncovered = tn_arena_calloc(&r->arena, k, sizeof *r->uncovered);
+    r->idle = tn_arena_calloc(&r->arena, k, sizeof *r->idle);
     if (keep == NULL || peer == NULL || r->uncovered == NULL || r->idle == NULL)
         goto oom;
     for (size_t v = 0; v < s->nnodes; v++) {
@@ -104,8 +97,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
     /* uncovered, best first, cut at limit */
     for (size_t v = 0; v < s->nnodes; v++)
         if (keep[v] && c->cpairs[v] == 0)
-            r->uncovered[nu++] = (tn_gap_t) { peer[v], (int64_t) v };
-    qsort(r->uncovered, nu, sizeof *r->uncovered, cmp_gap);
+            r->uncovered[nu++] = (tn_q_counted_t) { peer[v], (int64_t) v };
+    qsort(r->uncovered, nu, sizeof *r->uncovered, tn_q_cmp_counted);
     r->nuncovered = (int64_t) nu < o->limit ? nu : (size_t) o->limit;
     /* idle units, in id (= vertex) order */
     for (size_t v = 0; v < s->nnodes && (int64_t) r->nidle < o->limit; v++)
@@ -113,8 +106,8 @@ tn_code_t tn_gaps_compute(const tn_snap_t *s, const tn_gaps_opts_t *o, const tn_
             r->idle[r->nidle++] = (int64_t) v;
     /* under_covered: regions of the kept countries below the overall ratio */
     r->overall = c->candidates ? (double) c->candidates_covered / (double) c->candidates : 0.0;
-    if (tn_q_cover_groups_compute(s, &r->h, &o->f, c, TN_Q_BY_REGION, NULL, keep, &r->under,
-                                  &r->nunder) != 0)
+    if (tn_q_cover_groups_compute(s, &r->h, &o->f, c, TN_Q_BY_REGION, NULL, keep, &r->arena,
+                                  &r->under, &r->nunder) != 0)
         goto oom;
     for (size_t i = 0; i < r->nunder; i++)
         if (r->under[i].ratio < r->overall)
@@ -139,25 +132,19 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
     for (size_t i = 0; i < r->nuncovered && !bad; i++) {
         const tn_node_t *nd = s->nodes[r->uncovered[i].v];
         tn_val_t it = TN_VAL_NIL;
-        bad |= tn_val_set_map(&it, 6);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_q_node_item(&it, nd, 6);
         bad |= tn_map_add_str(&it, "region", nd->region);
         bad |= tn_map_add_str(&it, "subregion", nd->subregion);
         bad |= add_tags(&it, nd);
-        bad |= tn_map_add_int(&it, "peer_pairs", r->uncovered[i].peer);
+        bad |= tn_map_add_int(&it, "peer_pairs", r->uncovered[i].count);
         bad |= tn_arr_push_take(&unc, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "uncovered", &unc);
     bad |= tn_val_set_arr(&idle, r->nidle);
     for (size_t i = 0; i < r->nidle && !bad; i++) {
         tn_val_t it = TN_VAL_NIL;
-        bad |= tn_val_set_map(&it, 2);
-        bad |= tn_map_add_str(&it, "id", s->nodes[r->idle[i]]->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(s->nodes[r->idle[i]]));
+        bad |= tn_q_node_item(&it, s->nodes[r->idle[i]], 2);
         bad |= tn_arr_push_take(&idle, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "idle_units", &idle);
     bad |= tn_val_set_arr(&under, r->nunder);
@@ -168,21 +155,15 @@ int tn_gaps_encode(const tn_snap_t *s, const tn_gaps_result_t *r, tn_val_t *out)
         bad |= tn_map_add_float(&it, "ratio", r->under[i].ratio);
         bad |= tn_map_add_float(&it, "overall", r->overall);
         bad |= tn_arr_push_take(&under, &it);
-        tn_val_free(&it);
     }
     bad |= tn_map_add_take(out, "under_covered", &under);
-    tn_val_free(&unc);
-    tn_val_free(&idle);
-    tn_val_free(&under);
     return bad ? -1 : 0;
 }
 
 void tn_gaps_result_free(tn_gaps_result_t *r) {
     tn_q_cover_destroy(&r->c);
     tn_q_home_destroy(&r->h);
-    free(r->uncovered);
-    free(r->idle);
-    free(r->under);
+    tn_arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 

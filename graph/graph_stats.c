@@ -72,9 +72,6 @@ int tn_graph_stats_encode(const tn_snap_t *s, const tn_graph_stats_result_t *r, 
         rc |= tn_map_add_take(&home, notes[i], &copy);
     }
     rc |= tn_map_add_take(out, "home", &home);
-    tn_val_free(&nodes);
-    tn_val_free(&pairs);
-    tn_val_free(&home);
     return rc ? -1 : 0;
 }
 

@@ -76,14 +76,10 @@ int tn_metrics_encode(const tn_snap_t *s, const tn_metrics_result_t *r, tn_val_t
         rc |= tn_map_add_int(&it, "pairs", (int64_t) (j - i));
         rc |= tn_map_add_int(&it, "cumulative", cum);
         rc |= tn_arr_push_take(&arr, &it);
-        tn_val_free(&it);
         i = j;
     }
     rc |= tn_map_add_take(out, "timeline", &arr);
     rc |= tn_map_add_int(out, "undated", r->undated);
-    tn_val_free(&stats);
-    tn_val_free(&cov);
-    tn_val_free(&arr);
     return rc ? -1 : 0;
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hmap.h"
 
 #define MAX_PARENT_DEPTH 64
@@ -75,16 +76,24 @@ tn_model_t *tn_model_new(const char *home) {
     return m;
 }
 
-static void model_clear(tn_model_t *m) {
-    for (size_t i = 0; i < m->nn; i++) {
-        tn_node_release(m->nodes[i]);
-        free(m->adj[i].p);
+/* Release nn nodes with their adjacencies (adj may be NULL), np pairs,
+ * and the three arrays: what a model and a staged change both hold. */
+static void release_records(tn_node_t **nodes, adj_t *adj, size_t nn, tn_pair_t **pairs,
+                            size_t np) {
+    for (size_t i = 0; i < nn; i++) {
+        tn_node_release(nodes[i]);
+        if (adj)
+            free(adj[i].p);
     }
-    for (size_t i = 0; i < m->np; i++)
-        tn_pair_release(m->pairs[i]);
-    free(m->nodes);
-    free(m->adj);
-    free(m->pairs);
+    for (size_t i = 0; i < np; i++)
+        tn_pair_release(pairs[i]);
+    free(nodes);
+    free(adj);
+    free(pairs);
+}
+
+static void model_clear(tn_model_t *m) {
+    release_records(m->nodes, m->adj, m->nn, m->pairs, m->np);
     tn_hmap_destroy(&m->node_idx);
     tn_hmap_destroy(&m->pair_idx);
     m->nodes = NULL;
@@ -161,52 +170,22 @@ tn_pair_t *const *tn_model_pairs(const tn_model_t *m, size_t *n) {
 /* ---- capacity (the only allocating steps of a commit, done in prepare) ---- */
 
 static int reserve_nodes(tn_model_t *m, size_t extra) {
-    size_t want = m->nn + extra;
-    if (want > m->ncap) {
-        size_t ncap = m->ncap ? m->ncap : 64;
-        while (ncap < want)
-            ncap *= 2;
-        tn_node_t **nodes = realloc(m->nodes, ncap * sizeof *nodes);
-        if (nodes == NULL)
-            return -1;
-        m->nodes = nodes;
-        adj_t *adj = realloc(m->adj, ncap * sizeof *adj);
-        if (adj == NULL)
-            return -1;
-        m->adj = adj;
-        m->ncap = ncap;
-    }
+    size_t want = m->nn + extra, cap = m->ncap;   /* nodes and adj share ncap: grow both */
+    if (tn_grow((void **) &m->nodes, &cap, want, 64, sizeof *m->nodes) != 0
+        || tn_grow((void **) &m->adj, &m->ncap, want, 64, sizeof *m->adj) != 0)
+        return -1;
     return tn_hmap_reserve(&m->node_idx, want);
 }
 
 static int reserve_pairs(tn_model_t *m, size_t extra) {
     size_t want = m->np + extra;
-    if (want > m->pcap) {
-        size_t ncap = m->pcap ? m->pcap : 64;
-        while (ncap < want)
-            ncap *= 2;
-        tn_pair_t **pairs = realloc(m->pairs, ncap * sizeof *pairs);
-        if (pairs == NULL)
-            return -1;
-        m->pairs = pairs;
-        m->pcap = ncap;
-    }
+    if (tn_grow((void **) &m->pairs, &m->pcap, want, 64, sizeof *m->pairs) != 0)
+        return -1;
     return tn_hmap_reserve(&m->pair_idx, want);
 }
 
 static int reserve_adj(adj_t *a, size_t extra) {
-    size_t want = a->n + extra;
-    if (want <= a->cap)
-        return 0;
-    size_t ncap = a->cap ? a->cap : 4;
-    while (ncap < want)
-        ncap *= 2;
-    tn_pair_t **p = realloc(a->p, ncap * sizeof *p);
-    if (p == NULL)
-        return -1;
-    a->p = p;
-    a->cap = ncap;
-    return 0;
+    return tn_grow((void **) &a->p, &a->cap, a->n + extra, 4, sizeof *a->p);
 }
 
 /* ---- mutation primitives: none allocates once capacity is reserved ---- */
@@ -352,16 +331,7 @@ static const tn_node_t *lookup(const stage_t *st, const char *id) {
 }
 
 static void change_free_records(tn_change_t *c) {
-    for (size_t i = 0; i < c->nn; i++) {
-        tn_node_release(c->nodes[i]);
-        if (c->new_adj)
-            free(c->new_adj[i].p);
-    }
-    for (size_t i = 0; i < c->np; i++)
-        tn_pair_release(c->pairs[i]);
-    free(c->nodes);
-    free(c->pairs);
-    free(c->new_adj);
+    release_records(c->nodes, c->new_adj, c->nn, c->pairs, c->np);
     c->nodes = NULL;
     c->pairs = NULL;
     c->new_adj = NULL;

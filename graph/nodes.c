@@ -41,14 +41,27 @@ static int node_with_degree(const tn_snap_t *s, int64_t v, tn_val_t *out) {
     return tn_map_add_int(out, "degree", (int64_t) (s->adj_off[v + 1] - s->adj_off[v]));
 }
 
-/* {"epoch", ["total",] "items": [node maps]} for a vertex list. */
-static int encode_nodes(const tn_snap_t *s, const tn_q_idx_t *r, int with_total, tn_val_t *out) {
+/* The record map of vertex or pair i, for encode_records. */
+typedef int record_val_fn(const tn_snap_t *s, int64_t i, tn_val_t *out);
+
+static int node_val(const tn_snap_t *s, int64_t v, tn_val_t *out) {
+    return tn_node_to_val(s->nodes[v], out);
+}
+
+static int pair_val(const tn_snap_t *s, int64_t p, tn_val_t *out) {
+    return tn_pair_to_val(s->pairs[p], out);
+}
+
+/* {"epoch", ["total",] "items": [record maps]} for a list of vertices or
+ * pairs, each written by 'val'. */
+static int encode_records(const tn_snap_t *s, const tn_q_idx_t *r, int with_total,
+                          record_val_fn *val, tn_val_t *out) {
     tn_val_t items = TN_VAL_NIL;
     int bad = tn_q_result_begin(out, s);
     bad |= tn_val_set_arr(&items, r->n);
     for (size_t k = 0; k < r->n && !bad; k++) {
         tn_val_t it = TN_VAL_NIL;
-        bad |= tn_node_to_val(s->nodes[r->i[k]], &it);
+        bad |= val(s, r->i[k], &it);
         bad |= tn_arr_push_take(&items, &it);
     }
     if (with_total)
@@ -124,7 +137,7 @@ tn_code_t tn_node_find_compute(const tn_snap_t *s, const tn_node_find_opts_t *o,
 }
 
 int tn_node_find_encode(const tn_snap_t *s, const tn_node_find_result_t *r, tn_val_t *out) {
-    return encode_nodes(s, r, 0, out);
+    return encode_records(s, r, 0, node_val, out);
 }
 
 void tn_node_find_result_free(tn_node_find_result_t *r) {
@@ -162,7 +175,7 @@ tn_code_t tn_node_list_compute(const tn_snap_t *s, const tn_node_list_opts_t *o,
 }
 
 int tn_node_list_encode(const tn_snap_t *s, const tn_node_list_result_t *r, tn_val_t *out) {
-    return encode_nodes(s, r, 1, out);
+    return encode_records(s, r, 1, node_val, out);
 }
 
 void tn_node_list_result_free(tn_node_list_result_t *r) {
@@ -315,17 +328,7 @@ tn_code_t tn_pair_list_compute(const tn_snap_t *s, const tn_pair_list_opts_t *o,
 }
 
 int tn_pair_list_encode(const tn_snap_t *s, const tn_pair_list_result_t *r, tn_val_t *out) {
-    tn_val_t items = TN_VAL_NIL;
-    int bad = tn_q_result_begin(out, s);
-    bad |= tn_val_set_arr(&items, r->n);
-    for (size_t k = 0; k < r->n && !bad; k++) {
-        tn_val_t it = TN_VAL_NIL;
-        bad |= tn_pair_to_val(s->pairs[r->i[k]], &it);
-        bad |= tn_arr_push_take(&items, &it);
-    }
-    bad |= tn_map_add_int(out, "total", r->total);
-    bad |= tn_map_add_take(out, "items", &items);
-    return bad ? -1 : 0;
+    return encode_records(s, r, 1, pair_val, out);
 }
 
 void tn_pair_list_result_free(tn_pair_list_result_t *r) {

@@ -69,7 +69,7 @@ static int collect(const tn_snap_t *s, const unsigned *mask, size_t nh, tn_overl
         for (size_t i = 0; i < nh; i++)
             nonly[i] += mask[v] == 1u << i;
     }
-    tn_overlap_shared_t *sh = malloc((nshared ? nshared : 1) * sizeof *sh);
+    tn_overlap_shared_t *sh = tn_arena_calloc(&r->arena, nshared, sizeof *sh);
     if (sh == NULL)
         return -1;
     if (countries) {
@@ -80,7 +80,7 @@ static int collect(const tn_snap_t *s, const unsigned *mask, size_t nh, tn_overl
         r->nshared_partners = nshared;
     }
     for (size_t i = 0; i < nh; i++) {
-        const char **only = malloc((nonly[i] ? nonly[i] : 1) * sizeof *only);
+        const char **only = tn_arena_calloc(&r->arena, nonly[i], sizeof *only);
         if (only == NULL)
             return -1;
         if (countries) {
@@ -167,9 +167,7 @@ tn_code_t tn_overlap_compute(const tn_snap_t *s, const tn_overlap_opts_t *o, con
 done:
     free(pmask);
     free(cmask);
-    if (rc != TN_OK)
-        tn_overlap_result_free(r);
-    return rc;
+    return rc;                  /* on error the runner frees r (tn_query_run) */
 }
 
 static int str_list(tn_val_t *map, const char *key, const char *const *ids, size_t n) {
@@ -229,22 +227,9 @@ int tn_overlap_encode(const tn_snap_t *s, const tn_overlap_result_t *r, tn_val_t
             bad |= tn_arr_push_take(&sim, &it);
         }
     bad |= tn_map_add_take(out, "similarity", &sim);
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 
-void tn_overlap_result_free(tn_overlap_result_t *r) {
-    if (r == NULL)
-        return;
-    for (size_t i = 0; i < TN_OVERLAP_MAX; i++) {
-        free(r->homes[i].only_countries);
-        free(r->homes[i].only_partners);
-        r->homes[i].only_countries = r->homes[i].only_partners = NULL;
-    }
-    free(r->shared_countries);
-    free(r->shared_partners);
-    r->shared_countries = r->shared_partners = NULL;
-}
+TN_Q_ARENA_FREE(tn_overlap);
 
 TN_Q_PARTS(tn_overlap);

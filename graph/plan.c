@@ -397,9 +397,7 @@ static int tn_plan_encode(const tn_snap_t *s, const tn_plan_result_t *r, tn_val_
         for (size_t c = 0; c < st->ncand && !bad; c++) {
             tn_val_t ci = TN_VAL_NIL, cw = TN_VAL_NIL;
             const tn_node_t *nd = s->nodes[st->cand[c].v];
-            bad |= tn_val_set_map(&ci, 4);
-            bad |= tn_map_add_str(&ci, "id", nd->id);
-            bad |= tn_map_add_str(&ci, "name", tn_q_name(nd));
+            bad |= tn_q_node_item(&ci, nd, 4);
             bad |= tn_map_add_float(&ci, "score", st->cand[c].score);
             bad |= tn_val_set_arr(&cw, 4);
             bad |= tn_rec_reasons(s, st->unit, r->unit, &st->cand[c], &cw);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "error.h"
 #include "query.h"
 #include "snap.h"
@@ -48,6 +49,7 @@ typedef struct tn_timeline_result {
     tn_timeline_series_t *groups;   /* by region: sorted by name; by unit: by id */
     size_t ngroups;
     int by;
+    tn_arena_t arena;           /* owns groups and every series' pairs */
 } tn_timeline_result_t;
 
 TN_Q_DECLARE(tn_timeline);
@@ -85,6 +87,7 @@ typedef struct tn_overlap_result {
     tn_overlap_shared_t *shared_countries, *shared_partners;   /* sorted by id */
     size_t nshared_countries, nshared_partners;
     double jaccard[TN_OVERLAP_MAX][TN_OVERLAP_MAX];
+    tn_arena_t arena;           /* owns the shared and only lists */
 } tn_overlap_result_t;
 
 TN_Q_DECLARE(tn_overlap);
@@ -114,6 +117,7 @@ typedef struct tn_communities_result {
     int64_t *membership;        /* per graph vertex: community number */
     size_t count;               /* communities: numbered 0.. by size desc, then first id */
     int64_t *size;              /* per community */
+    tn_arena_t arena;           /* owns gv, degree, membership and size */
 } tn_communities_result_t;
 
 TN_Q_DECLARE(tn_communities);

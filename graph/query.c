@@ -209,6 +209,13 @@ const char *tn_q_country(const tn_snap_t *s, int64_t v) {
     return n->kind == TN_NODE_COUNTRY ? n->id : n->country;
 }
 
+int tn_q_cmp_counted(const void *x, const void *y) {
+    const tn_q_counted_t *a = x, *b = y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return (a->v > b->v) - (a->v < b->v);
+}
+
 /* One rule for every query that builds the "full" graph. */
 int64_t tn_q_full_edge(const tn_snap_t *s, size_t v) {
     const tn_node_t *nd = s->nodes[v];
@@ -309,6 +316,12 @@ int tn_q_has_tag(const tn_node_t *c, const char *tag) {
 
 const char *tn_q_name(const tn_node_t *n) {
     return n->name != NULL && n->name[0] != '\0' ? n->name : n->id;
+}
+
+int tn_q_node_item(tn_val_t *it, const tn_node_t *nd, size_t room) {
+    int bad = tn_val_set_map(it, room);
+    bad |= tn_map_add_str(it, "id", nd->id);
+    return bad | tn_map_add_str(it, "name", tn_q_name(nd));
 }
 
 int tn_q_result_begin(tn_val_t *out, const tn_snap_t *s) {

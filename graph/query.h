@@ -57,7 +57,8 @@ typedef struct tn_query_parts {
 /* The typed parts of query X, declared from its X_opts_t and X_result_t:
  * X_parse fills the options, X_compute the result (it may start from a
  * zeroed one and leave it for X_result_free on error), X_encode returns -1
- * on OOM, X_result_free releases and may run twice. */
+ * on OOM (the runner frees what it built), X_result_free releases and may
+ * run twice. */
 #define TN_Q_DECLARE(X)                                                                         \
     tn_code_t X##_parse(const tn_val_t *opts, X##_opts_t *o, tn_error_t *err);                  \
     tn_code_t X##_compute(const tn_snap_t *s, const X##_opts_t *o, const tn_qctx_t *ctx,        \

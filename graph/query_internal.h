@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arena.h"
 #include "error.h"
 #include "opts.h"
 #include "query.h"
@@ -74,8 +75,20 @@ int tn_q_result_begin(tn_val_t *out, const tn_snap_t *s);
 tn_code_t tn_q_oom(tn_val_t *out, tn_error_t *err);
 tn_code_t tn_q_fail(tn_val_t *out, tn_code_t code, tn_error_t *err);
 
+/* A vertex and what it is ranked by, and the one ranking order of the
+ * queries' lists (qsort): count descending, then vertex (= id) order. */
+typedef struct tn_q_counted {
+    int64_t count, v;
+} tn_q_counted_t;
+int tn_q_cmp_counted(const void *x, const void *y);
+
 /* A node's display name: its name, or its id when it has none. */
 const char *tn_q_name(const tn_node_t *n);
+
+/* Make 'it' (nil) the map of a listed node, with room for 'room' keys,
+ * holding its "id" and "name" (tn_q_name): how every list names a node.
+ * -1 on out-of-memory. */
+int tn_q_node_item(tn_val_t *it, const tn_node_t *nd, size_t room);
 
 /* ---- Coverage of a home (coverage.c), shared by stats, gaps, metrics and
  * recommend. Built in O(nodes + pairs log pairs). ---- */
@@ -91,6 +104,7 @@ typedef struct tn_q_cover {
     int64_t *ucountries;        /* per vertex (units): distinct countries */
     int64_t *uregions;          /* per vertex (units): distinct regions */
     unsigned char *candidate;   /* per vertex: a country node other than the home's country */
+    tn_arena_t arena;           /* owns the per-vertex arrays */
 } tn_q_cover_t;
 
 /* Compute the coverage of home 'h' under filter 'f'. Polls ctx.
@@ -151,6 +165,15 @@ int tn_q_centrality_needs_igraph(const tn_val_t *opts);
     const tn_query_parts_t X##_parts = { sizeof(X##_opts_t), sizeof(X##_result_t),             \
                                          X##_parse_v, X##_compute_v, X##_encode_v,              \
                                          X##_result_free_v }
+
+/* X_result_free for a result whose arrays all come from its 'arena' (the
+ * rest borrowed or plain values): one release, and the zeroed result may
+ * be freed again. */
+#define TN_Q_ARENA_FREE(X)                                                                      \
+    void X##_result_free(X##_result_t *r) {                                                     \
+        tn_arena_free(&r->arena);                                                               \
+        memset(r, 0, sizeof *r);                                                                \
+    }
 
 /* The parts of every query, listed in the table of query.c. */
 extern const tn_query_parts_t tn_graph_stats_parts, tn_node_get_parts, tn_node_find_parts,

@@ -40,15 +40,7 @@ void tn_rec_world_destroy(tn_rec_world_t *w) {
 void tn_rec_unit_destroy(tn_rec_unit_t *ru) {
     tn_q_cover_destroy(&ru->cov);
     tn_q_home_destroy(&ru->home);
-    free(ru->rowa);
-    free(ru->peers);
-    free(ru->norm);
-    free(ru->ra);
-    free(ru->l3);
-    free(ru->cn);
-    free(ru->p3);
-    free(ru->excl);
-    free(ru->nbr);
+    tn_arena_free(&ru->arena);
     memset(ru, 0, sizeof *ru);
 }
 
@@ -132,15 +124,15 @@ tn_code_t tn_rec_unit_init(const tn_rec_world_t *w, int64_t u, const char *home,
         tn_q_home_destroy(&ru->home);
         return rc;
     }
-    ru->rowa = calloc(k, sizeof *ru->rowa);
-    ru->peers = calloc(k, sizeof *ru->peers);
-    ru->norm = calloc(k, sizeof *ru->norm);
-    ru->ra = calloc(k, sizeof *ru->ra);
-    ru->l3 = calloc(k, sizeof *ru->l3);
-    ru->cn = calloc(k, sizeof *ru->cn);
-    ru->p3 = calloc(k, sizeof *ru->p3);
-    ru->excl = calloc(k, 1);
-    ru->nbr = calloc(k, 1);
+    ru->rowa = tn_arena_calloc(&ru->arena, k, sizeof *ru->rowa);
+    ru->peers = tn_arena_calloc(&ru->arena, k, sizeof *ru->peers);
+    ru->norm = tn_arena_calloc(&ru->arena, k, sizeof *ru->norm);
+    ru->ra = tn_arena_calloc(&ru->arena, k, sizeof *ru->ra);
+    ru->l3 = tn_arena_calloc(&ru->arena, k, sizeof *ru->l3);
+    ru->cn = tn_arena_calloc(&ru->arena, k, sizeof *ru->cn);
+    ru->p3 = tn_arena_calloc(&ru->arena, k, sizeof *ru->p3);
+    ru->excl = tn_arena_calloc(&ru->arena, k, 1);
+    ru->nbr = tn_arena_calloc(&ru->arena, k, 1);
     if (!ru->rowa || !ru->peers || !ru->norm || !ru->ra || !ru->l3 || !ru->cn || !ru->p3
         || !ru->excl || !ru->nbr) {
         tn_rec_unit_destroy(ru);

@@ -115,9 +115,7 @@ int tn_recommend_encode(const tn_snap_t *s, const tn_recommend_result_t *r, tn_v
     for (size_t i = 0; i < r->n && !bad; i++) {
         const tn_node_t *nd = s->nodes[r->items[i].v];
         tn_val_t it = TN_VAL_NIL, why = TN_VAL_NIL;
-        bad |= tn_val_set_map(&it, 5);
-        bad |= tn_map_add_str(&it, "id", nd->id);
-        bad |= tn_map_add_str(&it, "name", tn_q_name(nd));
+        bad |= tn_q_node_item(&it, nd, 5);
         bad |= tn_map_add_str(&it, "country", nd->country);
         bad |= tn_map_add_float(&it, "score", r->items[i].score);
         bad |= tn_val_set_arr(&why, 4);

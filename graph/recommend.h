@@ -87,6 +87,7 @@ typedef struct tn_rec_unit {
     int64_t *cn, *p3;
     unsigned char *excl;           /* per vertex: never a candidate */
     unsigned char *nbr;            /* per vertex: a partner of the unit */
+    tn_arena_t arena;              /* owns the per-vertex arrays */
 } tn_rec_unit_t;
 
 tn_code_t tn_rec_world_init(const tn_snap_t *s, const tn_filter_t *f, tn_rec_world_t *w,

@@ -211,16 +211,27 @@ static const char *const node_fields[] = {
     "tags", "lat", "lon", "population", NULL
 };
 
+/* Start reading record 'v': a zeroed record of 'size' bytes, or NULL with
+ * the code in *rc when v is not a map or memory runs out. */
+static void *record_start(vctx_t *vc, const tn_val_t *v, size_t size, tn_code_t *rc) {
+    if (v == NULL || v->type != TN_V_MAP) {
+        fail(vc, "record", "must be a map");
+        *rc = vc->err ? vc->err->code : TN_ERR_INVALID_PARAMS;
+        return NULL;
+    }
+    void *r = calloc(1, size);
+    if (r == NULL)
+        *rc = tn_error_set(vc->err, TN_ERR_INTERNAL, "out of memory");
+    return r;
+}
+
 tn_code_t tn_node_from_val(const tn_val_t *v, int64_t index, tn_node_t **out, tn_error_t *err) {
     vctx_t vc = { index, "nodes", err, 0 };
+    tn_code_t rc;
     *out = NULL;
-    if (v == NULL || v->type != TN_V_MAP) {
-        fail(&vc, "record", "must be a map");
-        return err ? err->code : TN_ERR_INVALID_PARAMS;
-    }
-    tn_node_t *n = calloc(1, sizeof *n);
+    tn_node_t *n = record_start(&vc, v, sizeof *n, &rc);
     if (n == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+        return rc;
     atomic_init(&n->refs, 1);
 
     check_keys(&vc, v, node_fields);
@@ -350,14 +361,11 @@ static const char *const pair_fields[] = {
 
 tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn_error_t *err) {
     vctx_t vc = { index, "pairs", err, 0 };
+    tn_code_t rc;
     *out = NULL;
-    if (v == NULL || v->type != TN_V_MAP) {
-        fail(&vc, "record", "must be a map");
-        return err ? err->code : TN_ERR_INVALID_PARAMS;
-    }
-    tn_pair_t *p = calloc(1, sizeof *p);
+    tn_pair_t *p = record_start(&vc, v, sizeof *p, &rc);
     if (p == NULL)
-        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+        return rc;
     atomic_init(&p->refs, 1);
     p->confidence = TN_CONF_HIGH;
 
@@ -410,22 +418,22 @@ tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn
     return TN_OK;
 }
 
+/* An optional field of a record: written only when it has a value. */
+static int add_opt_str(tn_val_t *out, const char *key, const char *s) {
+    return s != NULL ? tn_map_add_str(out, key, s) : 0;
+}
+
 int tn_node_to_val(const tn_node_t *n, tn_val_t *out) {
     if (tn_val_set_map(out, 12) != 0)
         return -1;
     int rc = tn_map_add_str(out, "id", n->id);
     rc |= tn_map_add_str(out, "kind", tn_node_kind_name(n->kind));
     rc |= tn_map_add_str(out, "name", n->name);
-    if (n->name_zh)
-        rc |= tn_map_add_str(out, "name_zh", n->name_zh);
-    if (n->country)
-        rc |= tn_map_add_str(out, "country", n->country);
-    if (n->parent)
-        rc |= tn_map_add_str(out, "parent", n->parent);
-    if (n->region)
-        rc |= tn_map_add_str(out, "region", n->region);
-    if (n->subregion)
-        rc |= tn_map_add_str(out, "subregion", n->subregion);
+    rc |= add_opt_str(out, "name_zh", n->name_zh);
+    rc |= add_opt_str(out, "country", n->country);
+    rc |= add_opt_str(out, "parent", n->parent);
+    rc |= add_opt_str(out, "region", n->region);
+    rc |= add_opt_str(out, "subregion", n->subregion);
     if (n->kind == TN_NODE_COUNTRY || n->ntags) {
         tn_val_t *t = tn_map_add(out, "tags");
         if (t == NULL || tn_val_set_arr(t, n->ntags) != 0)
@@ -455,8 +463,7 @@ int tn_pair_to_val(const tn_pair_t *p, tn_val_t *out) {
         rc |= tn_map_add_str(out, "since", p->since);
     else if (p->since_year)
         rc |= tn_map_add_int(out, "since", p->since_year);
-    if (p->source)
-        rc |= tn_map_add_str(out, "source", p->source);
+    rc |= add_opt_str(out, "source", p->source);
     rc |= tn_map_add_str(out, "confidence", tn_conf_name(p->confidence));
     if (rc != 0)
         tn_val_free(out);
@@ -493,32 +500,37 @@ const char *tn_pair_other(const tn_pair_t *p, const char *id) {
     return strcmp(p->a, id) == 0 ? p->b : p->a;
 }
 
+/* The reference count rule of nodes and pairs: taking one is relaxed (the
+ * taker already holds a reference); dropping one orders every use before
+ * the free that the last drop makes. ref_drop is 1 when it was the last. */
+static void ref_take(atomic_int *refs) {
+    atomic_fetch_add_explicit(refs, 1, memory_order_relaxed);
+}
+
+static int ref_drop(atomic_int *refs) {
+    int old = atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel);
+    assert(old > 0);   /* released more often than retained */
+    return old == 1;
+}
+
 tn_node_t *tn_node_retain(tn_node_t *n) {
     if (n)
-        atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed);
+        ref_take(&n->refs);
     return n;
 }
 
 void tn_node_release(tn_node_t *n) {
-    if (n == NULL)
-        return;
-    int old = atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel);
-    assert(old > 0);   /* released more often than retained */
-    if (old == 1)
+    if (n != NULL && ref_drop(&n->refs))
         node_free(n);
 }
 
 tn_pair_t *tn_pair_retain(tn_pair_t *p) {
     if (p)
-        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+        ref_take(&p->refs);
     return p;
 }
 
 void tn_pair_release(tn_pair_t *p) {
-    if (p == NULL)
-        return;
-    int old = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
-    assert(old > 0);   /* released more often than retained */
-    if (old == 1)
+    if (p != NULL && ref_drop(&p->refs))
         pair_free(p);
 }

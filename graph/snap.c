@@ -105,12 +105,7 @@ static int cmp_pair(const void *x, const void *y) {
 
 /* Free what build made, so a failed build can simply be retried. */
 static void unbuild(tn_snap_t *s) {
-    free(s->pa);
-    free(s->pb);
-    free(s->country_of);
-    free(s->is_unit);
-    free(s->adj_off);
-    free(s->adj_pair);
+    tn_arena_free(&s->arena);
     index_free(s->index);
     s->pa = s->pb = s->country_of = NULL;
     s->is_unit = NULL;
@@ -183,12 +178,12 @@ tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
     qsort(s->pairs, m, sizeof *s->pairs, cmp_pair);
 
     s->index = index_new(s->nodes, n);
-    s->pa = malloc((m ? m : 1) * sizeof *s->pa);
-    s->pb = malloc((m ? m : 1) * sizeof *s->pb);
-    s->country_of = malloc((n ? n : 1) * sizeof *s->country_of);
-    s->is_unit = malloc(n ? n : 1);
-    s->adj_off = calloc(n + 1, sizeof *s->adj_off);
-    s->adj_pair = malloc((m ? 2 * m : 1) * sizeof *s->adj_pair);
+    s->pa = tn_arena_calloc(&s->arena, m, sizeof *s->pa);
+    s->pb = tn_arena_calloc(&s->arena, m, sizeof *s->pb);
+    s->country_of = tn_arena_calloc(&s->arena, n, sizeof *s->country_of);
+    s->is_unit = tn_arena_calloc(&s->arena, n, 1);
+    s->adj_off = tn_arena_calloc(&s->arena, n + 1, sizeof *s->adj_off);
+    s->adj_pair = tn_arena_calloc(&s->arena, 2 * m, sizeof *s->adj_pair);
     if (!s->index || !s->pa || !s->pb || !s->country_of || !s->is_unit || !s->adj_off
         || !s->adj_pair) {
         unbuild(s);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "error.h"
 #include "model.h"
 #include "record.h"
@@ -44,6 +45,7 @@ typedef struct tn_snap {
     size_t *adj_off;            /* CSR: pairs of vertex v are adj_pair[adj_off[v]..adj_off[v+1]) */
     size_t *adj_pair;           /* pair indices, each pair listed under both ends */
     void *index;                /* private: id -> vertex hash */
+    tn_arena_t arena;           /* private: owns pa, pb, country_of, is_unit and the CSR */
 
     /* Results a query keeps for this snapshot's lifetime (centrality's
      * score memo): owned here, freed with the snapshot by memo_free. Only

@@ -51,13 +51,15 @@ static const char *group_of(const tn_snap_t *s, int by, int64_t unit, int64_t fo
     return r != NULL && r[0] != '\0' ? r : UNKNOWN_REGION;
 }
 
-/* Fill series 'out' from pairs [from, to) over the range of r. */
-static int fill(const tn_timeline_result_t *r, const tl_pair_t *pp, size_t from, size_t to,
+/* Fill series 'out' from pairs [from, to) over the range of r (its counts
+ * from r's arena). */
+static int fill(tn_timeline_result_t *r, const tl_pair_t *pp, size_t from, size_t to,
                 tn_timeline_series_t *out) {
     out->undated = 0;
     out->pairs = NULL;
     if (r->first <= r->last) {
-        out->pairs = calloc((size_t) (r->last - r->first + 1), sizeof *out->pairs);
+        out->pairs = tn_arena_calloc(&r->arena, (size_t) (r->last - r->first + 1),
+                                     sizeof *out->pairs);
         if (out->pairs == NULL)
             return -1;
     }
@@ -118,7 +120,7 @@ tn_code_t tn_timeline_compute(const tn_snap_t *s, const tn_timeline_opts_t *o, c
         size_t ng = 1;
         for (size_t i = 1; i < n; i++)
             ng += strcmp(pp[i].group, pp[i - 1].group) != 0;
-        r->groups = calloc(ng, sizeof *r->groups);
+        r->groups = tn_arena_calloc(&r->arena, ng, sizeof *r->groups);
         if (r->groups == NULL) {
             rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
             goto done;
@@ -139,9 +141,7 @@ tn_code_t tn_timeline_compute(const tn_snap_t *s, const tn_timeline_opts_t *o, c
 done:
     free(pp);
     tn_q_home_destroy(&h);
-    if (rc != TN_OK)
-        tn_timeline_result_free(r);
-    return rc;
+    return rc;                  /* on error the runner frees r (tn_query_run) */
 }
 
 /* The "years" array of one series. */
@@ -181,21 +181,9 @@ int tn_timeline_encode(const tn_snap_t *s, const tn_timeline_result_t *r, tn_val
         }
         bad |= tn_map_add_take(out, "groups", &groups);
     }
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 
-void tn_timeline_result_free(tn_timeline_result_t *r) {
-    if (r == NULL)
-        return;
-    free(r->all.pairs);
-    for (size_t i = 0; i < r->ngroups; i++)
-        free(r->groups[i].pairs);
-    free(r->groups);
-    r->all.pairs = NULL;
-    r->groups = NULL;
-    r->ngroups = 0;
-}
+TN_Q_ARENA_FREE(tn_timeline);
 
 TN_Q_PARTS(tn_timeline);

@@ -52,6 +52,19 @@ static tn_code_t parse_array(const tn_val_t *opts, const char *key, const tn_val
     return TN_OK;
 }
 
+/* Item i of the request's array 'what' must be a map holding only 'keys';
+ * 'shape' says so when it is not a map at all. */
+static tn_code_t check_item(const tn_val_t *item, const char *what, size_t i,
+                            const char *const *keys, const char *shape, tn_error_t *err) {
+    tn_error_t sub = TN_ERROR_INIT;
+    if (item->type == TN_V_MAP && tn_opts_check(item, keys, &sub) == TN_OK)
+        return TN_OK;
+    tn_error_set(err, TN_ERR_INVALID_PARAMS, "%s[%zu]: %s", what, i,
+                 item->type != TN_V_MAP ? shape : sub.message);
+    tn_error_clear(&sub);
+    return TN_ERR_INVALID_PARAMS;
+}
+
 static tn_code_t parse_queries(const tn_val_t *opts, tn_whatif_opts_t *o, tn_error_t *err) {
     const tn_val_t *qs = tn_map_get(opts, "queries");
     if (qs == NULL || qs->type != TN_V_ARR)
@@ -63,13 +76,8 @@ static tn_code_t parse_queries(const tn_val_t *opts, tn_whatif_opts_t *o, tn_err
     static const char *const qkeys[] = { "method", "options", NULL };
     for (size_t i = 0; i < qs->u.a.n; i++) {
         const tn_val_t *q = &qs->u.a.items[i];
-        tn_error_t sub = TN_ERROR_INIT;
-        if (q->type != TN_V_MAP || tn_opts_check(q, qkeys, &sub) != TN_OK) {
-            tn_error_set(err, TN_ERR_INVALID_PARAMS, "queries[%zu]: %s", i,
-                         q->type != TN_V_MAP ? "must be a map {method, options}" : sub.message);
-            tn_error_clear(&sub);
+        if (check_item(q, "queries", i, qkeys, "must be a map {method, options}", err) != TN_OK)
             return TN_ERR_INVALID_PARAMS;
-        }
         const char *m = tn_val_str(tn_map_get(q, "method"));
         const tn_val_t *qo = tn_map_get(q, "options");
         if (m == NULL)
@@ -159,13 +167,8 @@ static tn_code_t apply_removes(tn_model_t *m, const tn_val_t *remove, tn_error_t
     static const char *const keys[] = { "a", "b", NULL };
     for (size_t i = 0; remove && i < remove->u.a.n; i++) {
         const tn_val_t *r = &remove->u.a.items[i];
-        tn_error_t sub = TN_ERROR_INIT;
-        if (r->type != TN_V_MAP || tn_opts_check(r, keys, &sub) != TN_OK) {
-            tn_error_set(err, TN_ERR_INVALID_PARAMS, "remove[%zu]: %s", i,
-                         r->type != TN_V_MAP ? "must be a map {a, b}" : sub.message);
-            tn_error_clear(&sub);
+        if (check_item(r, "remove", i, keys, "must be a map {a, b}", err) != TN_OK)
             return TN_ERR_INVALID_PARAMS;
-        }
         const char *a = tn_val_str(tn_map_get(r, "a")), *b = tn_val_str(tn_map_get(r, "b"));
         if (a == NULL || b == NULL)
             return tn_error_set(err, TN_ERR_INVALID_PARAMS, "remove[%zu]: a and b must be strings", i);
@@ -290,8 +293,6 @@ int tn_whatif_encode(const tn_snap_t *s, const tn_whatif_result_t *r, tn_val_t *
         bad |= tn_arr_push_take(&items, &it);
     }
     bad |= tn_map_add_take(out, "results", &items);
-    if (bad)
-        tn_val_free(out);
     return bad ? -1 : 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "utf8.h"
 
 /* ---- the reader ---------------------------------------------------------- */
@@ -40,32 +41,18 @@ void tn_csv_reader_destroy(tn_csv_reader_t *r) {
 }
 
 static int put_byte(tn_csv_reader_t *r, char c) {
-    if (r->text_len + 1 >= r->text_cap) {
-        size_t cap = r->text_cap ? r->text_cap * 2 : 256;
-        char *p = realloc(r->text, cap);
-        if (p == NULL)
-            return -1;
-        r->text = p;
-        r->text_cap = cap;
-    }
+    if (tn_grow((void **) &r->text, &r->text_cap, r->text_len + 2, 256, 1) != 0)
+        return -1;
     r->text[r->text_len++] = c;
     return 0;
 }
 
 /* Open a new field at the end of 'text'. */
 static int begin_field(tn_csv_reader_t *r) {
-    if (r->nfields == r->fcap) {
-        size_t cap = r->fcap ? r->fcap * 2 : 16;
-        size_t *s = realloc(r->start, cap * sizeof *s);
-        if (s == NULL)
-            return -1;
-        r->start = s;
-        size_t *l = realloc(r->flen, cap * sizeof *l);
-        if (l == NULL)
-            return -1;
-        r->flen = l;
-        r->fcap = cap;
-    }
+    size_t cap = r->fcap;           /* start and flen share fcap: grow both, then set it */
+    if (tn_grow((void **) &r->start, &cap, r->nfields + 1, 16, sizeof *r->start) != 0
+        || tn_grow((void **) &r->flen, &r->fcap, r->nfields + 1, 16, sizeof *r->flen) != 0)
+        return -1;
     r->start[r->nfields] = r->text_len;
     r->flen[r->nfields] = 0;
     r->nfields++;

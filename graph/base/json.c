@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "utf8.h"
 #include "value.h"
 
@@ -86,16 +87,8 @@ static int unexpected(parser_t *p, const char *expected) {
 }
 
 static int buf_put(parser_t *p, const char *bytes, size_t n) {
-    if (p->blen + n + 1 > p->bcap) {
-        size_t cap = p->bcap ? p->bcap : 64;
-        while (cap < p->blen + n + 1)
-            cap *= 2;
-        char *nb = realloc(p->buf, cap);
-        if (nb == NULL)
-            return oom(p);
-        p->buf = nb;
-        p->bcap = cap;
-    }
+    if (tn_grow((void **) &p->buf, &p->bcap, p->blen + n + 1, 64, 1) != 0)
+        return oom(p);
     memcpy(p->buf + p->blen, bytes, n);
     p->blen += n;
     p->buf[p->blen] = '\0';
@@ -224,6 +217,18 @@ static int is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+/* At *i, one digit or more (the fraction or the exponent of a number);
+ * *i moves past them. -1, naming 'what' was expected, when there is none. */
+static int digits(parser_t *p, size_t *i, const char *what) {
+    if (*i >= p->len || !is_digit(p->s[*i])) {
+        p->pos = *i;
+        return unexpected(p, what);
+    }
+    while (*i < p->len && is_digit(p->s[*i]))
+        (*i)++;
+    return 0;
+}
+
 static int parse_number(parser_t *p, tn_val_t *out) {
     size_t start = p->pos, i = p->pos;
     int integral = 1;
@@ -244,24 +249,16 @@ static int parse_number(parser_t *p, tn_val_t *out) {
     if (i < p->len && p->s[i] == '.') {
         integral = 0;
         i++;
-        if (i >= p->len || !is_digit(p->s[i])) {
-            p->pos = i;
-            return unexpected(p, "a digit after '.'");
-        }
-        while (i < p->len && is_digit(p->s[i]))
-            i++;
+        if (digits(p, &i, "a digit after '.'") != 0)
+            return -1;
     }
     if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
         integral = 0;
         i++;
         if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
             i++;
-        if (i >= p->len || !is_digit(p->s[i])) {
-            p->pos = i;
-            return unexpected(p, "a digit in the exponent");
-        }
-        while (i < p->len && is_digit(p->s[i]))
-            i++;
+        if (digits(p, &i, "a digit in the exponent") != 0)
+            return -1;
     }
     /* strtoll/strtod need a terminated copy: the buffer may not have one. */
     p->blen = 0;
@@ -322,48 +319,58 @@ static int check_duplicates(parser_t *p, const tn_val_t *map, size_t open) {
 
 static int parse_value(parser_t *p, tn_val_t *out, int depth);
 
-static int parse_array(parser_t *p, tn_val_t *out, int depth) {
-    if (tn_val_set_arr(out, 4) != 0)
+/* At the '[' or '{' of a list: make *out an empty array or map (by
+ * 'close'), step over the bracket and the white space after. 1 when an item
+ * follows, 0 when 'close' does at once (the empty list, stepped over too),
+ * -1 on out-of-memory. */
+static int list_open(parser_t *p, tn_val_t *out, char close) {
+    if ((close == ']' ? tn_val_set_arr(out, 4) : tn_val_set_map(out, 4)) != 0)
         return oom(p);
-    p->pos++;                                /* '[' */
+    p->pos++;
     skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == ']') {
+    if (p->pos < p->len && p->s[p->pos] == close) {
         p->pos++;
         return 0;
     }
-    for (;;) {
+    return 1;
+}
+
+/* After an item of a list ('what': "array" or "object"): 1 when a ','
+ * announces another item, 0 when 'close' ends the list (either stepped
+ * over), -1 after a trailing comma or anything else. */
+static int list_next(parser_t *p, char close, const char *what) {
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == ',') {
+        p->pos++;
+        skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == close)
+            return fail(p, p->pos, "trailing comma in %s", what);
+        return 1;
+    }
+    if (p->pos < p->len && p->s[p->pos] == close) {
+        p->pos++;
+        return 0;
+    }
+    return unexpected(p, close == ']' ? "',' or ']'" : "',' or '}'");
+}
+
+static int parse_array(parser_t *p, tn_val_t *out, int depth) {
+    int more = list_open(p, out, ']');
+    while (more == 1) {
         tn_val_t *slot = tn_arr_push(out);
         if (slot == NULL)
             return oom(p);
         if (parse_value(p, slot, depth) != 0)
             return -1;
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            p->pos++;
-            skip_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ']')
-                return fail(p, p->pos, "trailing comma in array");
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == ']') {
-            p->pos++;
-            return 0;
-        }
-        return unexpected(p, "',' or ']'");
+        more = list_next(p, ']', "array");
     }
+    return more;
 }
 
 static int parse_object(parser_t *p, tn_val_t *out, int depth) {
     size_t open = p->pos;
-    if (tn_val_set_map(out, 4) != 0)
-        return oom(p);
-    p->pos++;                                /* '{' */
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == '}') {
-        p->pos++;
-        return 0;
-    }
-    for (;;) {
+    int more = list_open(p, out, '}');
+    while (more == 1) {
         if (p->pos >= p->len || p->s[p->pos] != '"')
             return unexpected(p, "a string key");
         if (parse_string(p) != 0)
@@ -377,20 +384,9 @@ static int parse_object(parser_t *p, tn_val_t *out, int depth) {
         p->pos++;
         if (parse_value(p, slot, depth) != 0)
             return -1;
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            p->pos++;
-            skip_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == '}')
-                return fail(p, p->pos, "trailing comma in object");
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == '}') {
-            p->pos++;
-            return check_duplicates(p, out, open);
-        }
-        return unexpected(p, "',' or '}'");
+        more = list_next(p, '}', "object");
     }
+    return more == 0 ? check_duplicates(p, out, open) : more;
 }
 
 /* Parse one value at pos (after whitespace) into *out (nil). 'depth' is the

@@ -5,6 +5,8 @@
  */
 #include "value.h"
 
+#include "grow.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,45 +73,29 @@ int tn_val_set_str(tn_val_t *out, const char *s) {
     return tn_val_set_strn(out, s, strlen(s));
 }
 
+/* Start the empty item list of an array or map with room for 'hint'
+ * items of 'size' bytes (none allocated when hint is 0). */
+static int start_items(void **items, size_t *n, size_t *cap, size_t hint, size_t size) {
+    *items = NULL;
+    *n = 0;
+    *cap = 0;
+    return hint ? tn_grow(items, cap, hint, hint, size) : 0;
+}
+
 int tn_val_set_arr(tn_val_t *v, size_t hint) {
     v->type = TN_V_ARR;
-    v->u.a.n = 0;
-    v->u.a.cap = 0;
-    v->u.a.items = NULL;
-    if (hint) {
-        v->u.a.items = malloc(hint * sizeof *v->u.a.items);
-        if (v->u.a.items == NULL)
-            return -1;
-        v->u.a.cap = hint;
-    }
-    return 0;
+    return start_items((void **) &v->u.a.items, &v->u.a.n, &v->u.a.cap, hint,
+                       sizeof *v->u.a.items);
 }
 
 int tn_val_set_map(tn_val_t *v, size_t hint) {
     v->type = TN_V_MAP;
-    v->u.m.n = 0;
-    v->u.m.cap = 0;
-    v->u.m.kv = NULL;
-    if (hint) {
-        v->u.m.kv = malloc(hint * sizeof *v->u.m.kv);
-        if (v->u.m.kv == NULL)
-            return -1;
-        v->u.m.cap = hint;
-    }
-    return 0;
+    return start_items((void **) &v->u.m.kv, &v->u.m.n, &v->u.m.cap, hint, sizeof *v->u.m.kv);
 }
 
 /* Grow a buffer of 'size'-byte items to hold at least n+1. */
 static int grow(void **items, size_t *cap, size_t n, size_t size) {
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 4;
-    void *p = realloc(*items, ncap * size);
-    if (p == NULL)
-        return -1;
-    *items = p;
-    *cap = ncap;
-    return 0;
+    return tn_grow(items, cap, n + 1, 4, size);
 }
 
 tn_val_t *tn_arr_push(tn_val_t *arr) {
@@ -345,17 +331,9 @@ typedef struct sbuf {
 static void sb_put(sbuf_t *b, const char *s, size_t n) {
     if (b->oom)
         return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 64;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *p = realloc(b->p, ncap);
-        if (p == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = ncap;
+    if (tn_grow((void **) &b->p, &b->cap, b->len + n + 1, 64, 1) != 0) {
+        b->oom = 1;
+        return;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -445,25 +423,23 @@ static void sb_val(sbuf_t *b, const tn_val_t *v) {
         sb_str(b, v->u.s.p, v->u.s.len);
         break;
     case TN_V_ARR:
-        sb_put(b, "[", 1);
-        for (size_t i = 0; i < v->u.a.n; i++) {
+    case TN_V_MAP: {
+        /* One list writer: a map's items are its values, each after its key. */
+        int map = v->type == TN_V_MAP;
+        size_t n = map ? v->u.m.n : v->u.a.n;
+        sb_put(b, map ? "{" : "[", 1);
+        for (size_t i = 0; i < n; i++) {
             if (i)
                 sb_put(b, ",", 1);
-            sb_val(b, &v->u.a.items[i]);
+            if (map) {
+                sb_str(b, v->u.m.kv[i].key, v->u.m.kv[i].klen);
+                sb_put(b, ":", 1);
+            }
+            sb_val(b, map ? &v->u.m.kv[i].val : &v->u.a.items[i]);
         }
-        sb_put(b, "]", 1);
+        sb_put(b, map ? "}" : "]", 1);
         break;
-    case TN_V_MAP:
-        sb_put(b, "{", 1);
-        for (size_t i = 0; i < v->u.m.n; i++) {
-            if (i)
-                sb_put(b, ",", 1);
-            sb_str(b, v->u.m.kv[i].key, v->u.m.kv[i].klen);
-            sb_put(b, ":", 1);
-            sb_val(b, &v->u.m.kv[i].val);
-        }
-        sb_put(b, "}", 1);
-        break;
+    }
     }
 }
 

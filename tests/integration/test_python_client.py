@@ -56,6 +56,18 @@ class Methods(unittest.TestCase):
                             "%s: the table has options the server does not take" % name)
             self.assertEqual(entry["role"], server[name]["role"], name)
 
+    def test_table_is_regenerated(self):
+        # The shipped table is what `python3 -m twinnet.regen --write` makes
+        # of this server: a method or option added to the server without
+        # regenerating the table fails here.
+        from twinnet import regen
+        items = self.c.call("server.methods")["items"]
+        path = os.path.join(os.path.dirname(_table.__file__), "_table.json")
+        with open(path, encoding="utf-8") as f:
+            shipped = f.read()
+        self.assertEqual(regen._generate(items, _table.METHODS), shipped,
+                         "twinnet/_table.json is stale: run python3 -m twinnet.regen --port P --write")
+
     def test_every_server_method_is_a_client_method(self):
         for name in self.c.method_table():
             fn = getattr(self.c, name.replace(".", "_"))
