@@ -267,7 +267,8 @@ done:
  * metric options and pair filters: a planner who asks for the top 10,
  * then the top 50, then only cities, pays for one betweenness. The memo
  * lives and dies with its snapshot (snap->memo) and is touched only by
- * the igraph thread, the one thread that runs this query. */
+ * the igraph thread, the one thread that runs this query, or, when worker
+ * processes compute, by the service under its lock (tn_centrality_memo_*). */
 
 #define MEMO_SLOTS 4
 
@@ -278,7 +279,7 @@ typedef struct memo_slot {
     igraph_integer_t n;
     int64_t *gv;
     double *res;
-    igraph_integer_t *deg;
+    int64_t *deg;
 } memo_slot_t;
 
 typedef struct memo {
@@ -344,8 +345,8 @@ static int memo_find(memo_t *memo, const copts_t *o, const tn_filter_t *f, int64
 
 /* Keep a computed vector (best effort: out of memory just skips it). */
 static void memo_keep(memo_t *memo, const copts_t *o, const tn_filter_t *f,
-                      const int64_t *gv, igraph_integer_t n, const igraph_vector_t *res,
-                      const igraph_vector_int_t *deg) {
+                      const int64_t *gv, igraph_integer_t n, const double *res,
+                      const int64_t *deg) {
     if (memo == NULL)
         return;
     memo_slot_t *m = &memo->slot[memo->next++ % MEMO_SLOTS];
@@ -360,13 +361,77 @@ static void memo_keep(memo_t *memo, const copts_t *o, const tn_filter_t *f,
     }
     for (igraph_integer_t i = 0; i < n; i++) {
         m->gv[i] = gv[i];
-        m->res[i] = VECTOR(*res)[i];
-        m->deg[i] = VECTOR(*deg)[i];
+        m->res[i] = res[i];
+        m->deg[i] = deg[i];
     }
     m->n = n;
     m->o = *o;
     m->f = *f;
     m->used = 1;
+}
+
+/* ---- the memo across processes (centrality.h) ----
+ * None of this calls igraph: the daemon's threads run it while worker
+ * processes compute, under the service's own lock. */
+
+/* Parse opts into co for a memo look-up; 0 when they do not parse (the
+ * worker that computes will say why). */
+static int memo_key(const tn_val_t *opts, tn_centrality_opts_t *co) {
+    tn_error_t err = TN_ERROR_INIT;
+    tn_code_t rc = tn_centrality_parse(opts, co, &err);
+    tn_error_clear(&err);
+    return rc == TN_OK && co->m.metric != M_DEGREE;
+}
+
+static const memo_slot_t *memo_slot(const tn_snap_t *s, const tn_centrality_opts_t *co) {
+    const memo_t *memo = s->memo;
+    for (int i = 0; memo != NULL && i < MEMO_SLOTS; i++)
+        if (slot_same(&memo->slot[i], &co->m, &co->f))
+            return &memo->slot[i];
+    return NULL;
+}
+
+int tn_centrality_memo_answer(const tn_snap_t *s, const tn_val_t *opts, tn_val_t *out) {
+    tn_centrality_opts_t co;
+    tn_centrality_result_t r = { 0 };
+    *out = TN_VAL_NIL;
+    if (!s->built || !memo_key(opts, &co))
+        return 0;
+    const memo_slot_t *m = memo_slot(s, &co);
+    if (m == NULL)
+        return 0;
+    int rc = rank_into(s, &co, m->gv, (int64_t) m->n, m->res, m->deg, &r) != 0
+             || tn_centrality_encode(s, &r, out) != 0 ? -1 : 1;
+    tn_centrality_result_free(&r);
+    if (rc < 0)
+        tn_val_free(out);
+    return rc;
+}
+
+int tn_centrality_memo_export(const tn_snap_t *s, const tn_val_t *opts, tn_cmemo_t *e) {
+    tn_centrality_opts_t co;
+    if (!memo_key(opts, &co))
+        return 0;
+    const memo_slot_t *m = memo_slot(s, &co);
+    if (m == NULL)
+        return 0;
+    *e = (tn_cmemo_t){ (int64_t) m->n, m->gv, m->res, m->deg };
+    return 1;
+}
+
+int tn_centrality_memo_import(const tn_snap_t *s, const tn_val_t *opts, const tn_cmemo_t *e) {
+    tn_centrality_opts_t co;
+    if (!memo_key(opts, &co))
+        return 0;
+    for (int64_t i = 0; i < e->n; i++)
+        if (e->gv[i] < 0 || (size_t) e->gv[i] >= s->nnodes)
+            return -1;              /* not this snapshot's vertices */
+    memo_t *memo = memo_of(s);
+    if (memo == NULL)
+        return -1;
+    memo->computed++;
+    memo_keep(memo, &co.m, &co.f, e->gv, (igraph_integer_t) e->n, e->res, e->deg);
+    return 1;
 }
 
 /* Degree is computed in plain C (no igraph state at all), so the
@@ -467,7 +532,7 @@ tn_code_t tn_centrality_compute(const tn_snap_t *s, const tn_centrality_opts_t *
         }
         if (memo != NULL)
             memo->computed++;
-        memo_keep(memo, &o, &f, gv, n, &res, &deg);
+        memo_keep(memo, &o, &f, gv, n, VECTOR(res), VECTOR(deg));
     }
 
     if (rank_into(s, co, gv, (int64_t) n, VECTOR(res), VECTOR(deg), r) != 0)

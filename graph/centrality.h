@@ -48,4 +48,29 @@ tn_code_t tn_centrality_compute(const tn_snap_t *s, const tn_centrality_opts_t *
 int tn_centrality_encode(const tn_snap_t *s, const tn_centrality_result_t *r, tn_val_t *out);
 void tn_centrality_result_free(tn_centrality_result_t *r);
 
+/* The score memo across processes. A service that computes in worker
+ * processes (a copy of the snapshot each) gets the raw scores back and
+ * keeps them in its own snapshot's memo, so that another "top", "kind",
+ * "country" or "normalized" is ranked there without igraph. None of these
+ * calls igraph; they read or change s->memo, so the caller serialises
+ * them against each other. */
+typedef struct tn_cmemo {
+    int64_t n;                  /* graph vertices */
+    const int64_t *gv;          /* the snapshot vertex of each */
+    const double *res;          /* raw scores */
+    const int64_t *deg;         /* degrees in the simple graph */
+} tn_cmemo_t;
+
+/* Answer query.centrality 'opts' from the memo of s into *out (the value
+ * tree tn_query_run would give): 1 answered, 0 not kept (or degree, or
+ * options that do not parse), -1 out of memory. */
+int tn_centrality_memo_answer(const tn_snap_t *s, const tn_val_t *opts, tn_val_t *out);
+/* The memo entry for 'opts': 1 with *e pointing into the memo (valid until
+ * the memo next changes), 0 none. */
+int tn_centrality_memo_export(const tn_snap_t *s, const tn_val_t *opts, tn_cmemo_t *e);
+/* Keep an entry computed elsewhere for 'opts' (copied), counted as a
+ * computation (tn_q_centrality_computed): 1 kept, 0 options without a
+ * memo, -1 out of memory or vertices that are not the snapshot's. */
+int tn_centrality_memo_import(const tn_snap_t *s, const tn_val_t *opts, const tn_cmemo_t *e);
+
 #endif

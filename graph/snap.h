@@ -49,7 +49,8 @@ typedef struct tn_snap {
 
     /* Results a query keeps for this snapshot's lifetime (centrality's
      * score memo): owned here, freed with the snapshot by memo_free. Only
-     * the thread that runs that query touches it (the igraph thread). */
+     * the thread that runs that query touches it (the igraph thread), or
+     * the service's worker pool under its lock (centrality.h). */
     void *memo;
     void (*memo_free)(void *memo);
 } tn_snap_t;

@@ -81,18 +81,19 @@ static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
     if (job->rc != TN_OK)
         return;
     if (job->queue == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0) {
-        tn_qpool_run(job, &ctx);    /* in a child process: sets enc or result */
-        if (job->rc != TN_OK)
-            tn_val_free(&job->result);
-        return;
+        /* In a child process (sets enc or result), or from the memo. */
+        tn_qpool_run(job, &ctx);
+    } else {
+        /* The queue was chosen by the same predicate tn_query_run brackets
+         * igraph with, so igraph work only ever runs on the igraph thread. */
+        job->rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &job->result, &job->err);
     }
-    /* The queue was chosen by the same predicate tn_query_run brackets
-     * igraph with, so igraph work only ever runs on the igraph thread. */
-    job->rc = tn_query_run(job->query, job->snap, &job->opts, &ctx, &job->result, &job->err);
     if (job->rc != TN_OK) {
         tn_val_free(&job->result);
         return;
     }
+    if (job->enc != NULL)
+        return;                     /* a worker process's bytes */
     /* Encoded here, once, so the loop only copies bytes (and the cache
      * keeps these very bytes). */
     size_t cap = 0;

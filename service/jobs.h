@@ -1,9 +1,11 @@
 /*
  * jobs.h -- the worker threads that run work off the event loop.
  *
- * Three queues, one thread each:
- *  - TN_QUEUE_IGRAPH: the only thread that ever calls igraph (Debian's build
- *    is not thread-safe: IGRAPH_THREAD_SAFE 0), for centrality;
+ * Three queues, one thread each (the igraph queue one per worker process):
+ *  - TN_QUEUE_IGRAPH: centrality. With --workers 0 the only thread that
+ *    ever calls igraph (Debian's build is not thread-safe:
+ *    IGRAPH_THREAD_SAFE 0); with N workers, N threads that each run their
+ *    query in a forked process (qpool.h) and never call igraph themselves;
  *  - TN_QUEUE_LIGHT: snapshot queries written in plain C (stats, coverage,
  *    gaps, lookups), so a 10-second betweenness never delays them;
  *  - TN_QUEUE_WRITE: the writer (writer.h), the only owner of the live

@@ -260,8 +260,8 @@ static const flag_t flags[] = {
     { "--auth-timeout", NULL, "S", "with --tokens: seconds to authenticate, default 10",
       set_int, OFF(cfg.auth_timeout_s), INT_INT, 1, ONE_TB, 86400, " seconds" },
     { "--workers", NULL, "N", "igraph worker processes: queries run in parallel and"
-      "\nbetweenness/closeness/harmonic split over them (default 0:"
-      "\none igraph thread in the daemon, which keeps the score memo)",
+      "\nbetweenness/closeness/harmonic split over them (default: one"
+      "\nper online CPU; 0: one igraph thread in the daemon)",
       set_int, OFF(workers), INT_INT, 0, 1000000, TN_MAX_WORKERS, NULL },
     SWITCH("--test-hooks", test_hooks, "honour TN_TEST_* variables that crash workers (tests only)"),
     STR("--port-file", "FILE", cfg.port_file, "write the bound port to FILE once listening"),
@@ -327,6 +327,13 @@ static int parse_args(int argc, char **argv, opts_t *o) {
     return -1;
 }
 
+/* One igraph worker process per online CPU, so independent queries use
+ * every core; at least one (0 is the opt-out to the daemon's thread). */
+static int default_workers(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > TN_MAX_WORKERS ? TN_MAX_WORKERS : (int) n;
+}
+
 /* Without tokens the server is for this machine only (docs/security.md):
  * loopback addresses are 127.0.0.0/8 and ::1. */
 static int is_loopback(const char *host) {
@@ -335,7 +342,7 @@ static int is_loopback(const char *host) {
 
 int main(int argc, char **argv) {
     opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind, 0 },
-                 .dataset = TN_DATASET_DEFAULT, .workers = 0 };
+                 .dataset = TN_DATASET_DEFAULT, .workers = default_workers() };
     tn_config_default(&o.cfg);
     int rc0 = parse_args(argc, argv, &o);
     if (rc0 >= 0)

@@ -11,6 +11,10 @@
  * or harmonic splits its source vertices over N more children
  * (graph/split.h) whose parts the query's child adds up.
  *
+ * query.centrality's score memo stays in the daemon: the child sends its
+ * raw scores with the answer, and a re-rank at the same epoch (another
+ * "top", "kind", "country", "normalized") is answered without a child.
+ *
  * A deadline or cancel kills the child and its parts (one process group)
  * at the next 20 ms poll; a child that dies without an answer is reaped
  * and its request answered `internal`, never the daemon. With --workers 0
@@ -30,9 +34,12 @@ void tn_qpool_configure(int workers, int test_hooks);
 /* The --workers setting (0: queries run on the daemon's igraph thread). */
 int tn_qpool_workers(void);
 
-/* Run a query job (its snapshot built) in a child process; sets job->rc
- * and job->err, or the answer: job->enc (the child's MessagePack bytes)
- * when job->encode, else job->result; reports progress through ctx. */
+/* Run a query job (its snapshot built): answered from the daemon's score
+ * memo when it can be (job->result, a value tree even when job->encode:
+ * the caller encodes it), else in a child process (job->enc, the child's
+ * MessagePack bytes, when job->encode, else job->result), whose scores
+ * then join the memo. Sets job->rc and job->err; reports progress through
+ * ctx. Any number of threads may call it at once. */
 void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx);
 
 #endif

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """igraph worker processes (--workers N): a crashed worker answers
 `internal` and the daemon goes on; deadline and cancel kill the worker
-and its parts; scores split over workers equal the single-process ones
-(--workers 0) and python-igraph's."""
+and its parts; two slow queries run at the same time; a re-rank at the
+same epoch is answered from the daemon's score memo without a worker;
+scores split over workers equal the single-process ones (--workers 0)
+and python-igraph's."""
 
 import math
 import os
@@ -140,6 +142,29 @@ class Stop(unittest.TestCase):
             prog = [p[0] for name, p in c.notifications if name == "progress" and p[0]["msgid"] == mid]
             self.assertEqual([p["done"] for p in prog], sorted(p["done"] for p in prog))
 
+    def test_two_slow_queries_run_at_once(self):
+        """Two different slow queries on the igraph queue both compute at the
+        same time: each one's progress moves on after the other has begun
+        (progress notifications arrive in order on one connection; if the
+        two ran one after the other, the first could not move once the
+        second had begun)."""
+        with self.d.client(timeout=120) as c:
+            ids = [c.send_request("query.centrality", {"metric": m, "as_of": year,
+                                                       "progress": True, "deadline_ms": 600000})
+                   for m, year in (("betweenness", 9004), ("harmonic", 9005))]
+            errs = c.wait_responses(ids, timeout=300)
+            self.assertEqual([e for e, _ in errs], [None, None])
+            events = [(p[0]["msgid"], p[0]["done"]) for name, p in c.notifications
+                      if name == "progress" and p[0]["msgid"] in ids]
+            for me, other in (ids, ids[::-1]):
+                began = next((i for i, (m, done) in enumerate(events) if m == other and done > 0),
+                             None)
+                self.assertIsNotNone(began, "no progress from query %d" % other)
+                before = max([done for m, done in events[:began] if m == me], default=0)
+                moved = [done for m, done in events[began:] if m == me and done > before]
+                self.assertNotEqual(moved, [], "query %d did not move after %d began: %r"
+                                    % (me, other, events))
+
     def test_cancel_kills_the_workers(self):
         with self.d.client(timeout=60) as c:
             mid = c.send_request("query.centrality", {"metric": "closeness", "as_of": 9002,
@@ -157,6 +182,60 @@ class Stop(unittest.TestCase):
             self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
             print("cancel answered in %.0f ms" % (dt * 1e3), file=sys.stderr)
             self.assertEqual(c.call("graph.stats")["pairs"]["total"], 30000)
+
+
+class Memo(unittest.TestCase):
+    """The score memo with workers: one computation per metric and epoch.
+    Computations are counted from the daemon's debug log (one line per
+    worker result kept, one per memo answer); a re-rank with "top" 77
+    would abort its worker (--test-hooks), so its answer proves no worker
+    ran."""
+
+    RERANKS = ({"top": 50}, {"top": 77}, {"top": 30, "kind": "city"},
+               {"top": 40, "normalized": True}, {"top": 10, "country": "CN"})
+
+    def ask(self, c, **extra):
+        opts = {"metric": "betweenness", "graph": "full", "top": 5}
+        opts.update(extra)
+        return c.call("query.centrality", opts)
+
+    def test_rerank_does_not_recompute(self):
+        os.environ["TN_TEST_WORKER_ABORT_TOP"] = "77"
+        try:
+            d = h.Daemon(args=["--workers", "2", "--test-hooks", "--log-level", "debug"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_ABORT_TOP"]
+        try:
+            with d.client() as c:
+                first = self.ask(c)
+                got = [self.ask(c, **o) for o in self.RERANKS]
+                computed = d.log().count("query.centrality computed by worker")
+                from_memo = d.log().count("query.centrality answered from the memo")
+                self.assertEqual(computed, 1, d.log())
+                self.assertEqual(from_memo, len(self.RERANKS), d.log())
+                self.assertIn("scores kept at epoch", d.log())
+                self.assertEqual(got[0]["items"][:5], first["items"])
+                self.assertEqual(got[1]["items"][:50], got[0]["items"])
+                self.assertEqual(len(got[1]["items"]), 77)
+                # A change makes a new snapshot with an empty memo.
+                cities = got[2]["items"]
+                pair = {"a": cities[0]["id"], "b": cities[1]["id"], "kind": "friendly"}
+                c.call("pair.upsert", {"pair": pair})
+                self.ask(c, top=6)
+                self.ask(c, top=7)
+                self.assertEqual(d.log().count("query.centrality computed by worker"), 2)
+                self.assertEqual(d.log().count("query.centrality answered from the memo"),
+                                 len(self.RERANKS) + 1)
+            # The same answers as the single igraph thread in the daemon.
+            with h.Daemon(args=["--workers", "0"]) as d0, d0.client() as c0:
+                want = [self.ask(c0, **o) for o in self.RERANKS]
+            for o, a, b in zip(self.RERANKS, got, want):
+                self.assertEqual([i["id"] for i in a["items"]], [i["id"] for i in b["items"]], o)
+                bad = [(x, y) for x, y in zip(a["items"], b["items"])
+                       if not close(x["score"], y["score"])]
+                self.assertEqual(bad, [], o)
+        finally:
+            d.stop()
 
 
 class SplitEqualsWhole(unittest.TestCase):
