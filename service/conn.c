@@ -120,6 +120,11 @@ static void msg_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     c->msg_armed = 0;
     if (c->ilen == c->ipos || c->closing)
         return;
+    /* We stopped reading (answers owed, output over the soft limit, auth
+     * pending): the wait is ours, not the peer's. The timer starts again
+     * when reading resumes and finds the message still partial. */
+    if (c->throttled || c->reading_paused || c->caller.auth_pending)
+        return;
     fail_conn(c, TN_ERR_TIMEOUT, "message not completed in time");
 }
 
@@ -578,8 +583,7 @@ static int process_fast(tn_conn_t *c, size_t n, uint32_t msgid, const char *meth
     memcpy(name, method, mlen);
     name[mlen] = '\0';
     c->ipos += n;
-    if (c->ilen == c->ipos)
-        msg_timer_off(c);
+    msg_timer_off(c);
     tn_caller_retain(&c->caller);
     tn_dispatch_call(c->srv, &c->caller, msgid, name, NULL, t0);
     int gone = c->caller.closed;
@@ -646,6 +650,9 @@ static int process_messages(tn_conn_t *c) {
          * answered under it. */
         int is_request = rc != TN_OK && tn_rpc_peek_msgid(head, n, &msgid);
         c->ipos += n;
+        /* Each message has its own time: a client streaming requests whose
+         * reads end mid-message is never timed from an earlier one. */
+        msg_timer_off(c);
         if (rc == TN_ERR_PARSE || rc == TN_ERR_INTERNAL) {
             fail_conn(c, rc, err.message[0] ? err.message : "message is not valid MessagePack");
             tn_error_clear(&err);
@@ -657,8 +664,6 @@ static int process_messages(tn_conn_t *c) {
             tn_error_clear(&err);
             continue;
         }
-        if (c->ilen == c->ipos)
-            msg_timer_off(c);
         /* Dispatch may close c: hold it until we have looked. */
         tn_caller_retain(&c->caller);
         tn_dispatch_message(c->srv, &c->caller, &msgv, t0);

@@ -721,6 +721,19 @@ class Connections(ProtoCase):
                     for i in range(3):
                         time.sleep(0.3)
                         self.assertEqual(c.request("server.ping", msgid=i + 1), (None, "pong"))
+                # A stream whose every write ends inside the next message
+                # (as a bulk sender's writes fall): each message completes
+                # within 0.2 s, so none is late, though the buffer is never
+                # empty for 1.6 s, three times the timeout.
+                with d.client(timeout=10) as c:
+                    msgs = [pack([0, i, "server.ping", []]) for i in range(1, 10)]
+                    c.send_bytes(msgs[0] + msgs[1][:3])
+                    for i in range(1, 8):
+                        time.sleep(0.2)
+                        c.send_bytes(msgs[i][3:] + msgs[i + 1][:3])
+                    c.send_bytes(msgs[8][3:])
+                    for i in range(1, 10):
+                        self.assertEqual(c.wait_response(i), (None, "pong"), "request %d" % i)
                 self.probe()
             finally:
                 self.daemon = None
