@@ -330,6 +330,13 @@ static int parse_args(int argc, char **argv, opts_t *o) {
 /* One igraph worker process per online CPU, so independent queries use
  * every core; at least one (0 is the opt-out to the daemon's thread). */
 static int default_workers(void) {
+#ifdef __SANITIZE_ADDRESS__
+    /* gcc 12's AddressSanitizer allocator is not fork-safe in a threaded
+     * process: a child forked while another thread holds one of its locks
+     * hangs in its first malloc (seen in the sanitizer pass). There the
+     * default is the daemon's igraph thread; --workers N still forks. */
+    return 0;
+#endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > TN_MAX_WORKERS ? TN_MAX_WORKERS : (int) n;
 }
