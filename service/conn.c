@@ -37,6 +37,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "frame.h"
+#include "grow.h"
 #include "imports.h"
 #include "log.h"
 #include "rawrpc.h"
@@ -687,16 +688,10 @@ static int make_room(tn_conn_t *c, size_t *room) {
         c->ilen = have;
     }
     size_t want = have > READ_ROOM ? (have < READ_MAX ? have : READ_MAX) : READ_ROOM;
-    if (c->icap - c->ilen < want) {
-        size_t ncap = c->icap ? c->icap : READ_ROOM;
-        while (ncap - c->ilen < want)
-            ncap *= 2;
-        uint8_t *p = realloc(c->ibuf, ncap);
-        if (p == NULL)
-            return -1;
-        c->ibuf = p;
-        c->icap = ncap;
-    }
+    void *buf = c->ibuf;
+    if (tn_grow(&buf, &c->icap, c->ilen + want, READ_ROOM, 1) != 0)
+        return -1;
+    c->ibuf = buf;
     *room = c->icap - c->ilen;
     return 0;
 }

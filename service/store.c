@@ -26,6 +26,7 @@
 #include "codec.h"
 #include "dataset.h"
 #include "frame.h"
+#include "grow.h"
 #include "log.h"
 
 #define HDR 16
@@ -175,16 +176,10 @@ static int frame_record(tn_store_t *st, const tn_val_t *payload) {
     size_t start = st->blen;
     uint8_t hdr[HDR] = { 0 };
     /* Reserve the header, encode the payload after it, then fill it in. */
-    if (st->blen + HDR > st->bcap) {
-        size_t ncap = st->bcap ? st->bcap * 2 : 65536;
-        while (ncap < st->blen + HDR)
-            ncap *= 2;
-        char *p = realloc(st->buf, ncap);
-        if (p == NULL)
-            return -1;
-        st->buf = p;
-        st->bcap = ncap;
-    }
+    void *buf = st->buf;
+    if (tn_grow(&buf, &st->bcap, st->blen + HDR, 65536, 1) != 0)
+        return -1;
+    st->buf = buf;
     st->blen += HDR;
     if (tn_codec_encode(payload, &st->buf, &st->blen, &st->bcap) != 0) {
         st->blen = start;

@@ -27,6 +27,7 @@
 
 #include "codec.h"
 #include "frame.h"
+#include "grow.h"
 
 struct tn_client {
     int fd;
@@ -255,16 +256,10 @@ static int make_room(tn_client_t *c, size_t want) {
         c->wpos -= c->rpos;
         c->rpos = 0;
     }
-    if (c->cap - c->wpos >= want)
-        return 0;
-    size_t ncap = c->cap ? c->cap : 64 * 1024;
-    while (ncap - c->wpos < want)
-        ncap *= 2;
-    uint8_t *p = realloc(c->in, ncap);
-    if (p == NULL)
+    void *buf = c->in;
+    if (tn_grow(&buf, &c->cap, c->wpos + want, 64 * 1024, 1) != 0)
         return -1;
-    c->in = p;
-    c->cap = ncap;
+    c->in = buf;
     return 0;
 }
 
