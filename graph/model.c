@@ -39,6 +39,14 @@ struct tn_model {
     tn_pair_t **pairs;
     size_t np, pcap;
     tn_hmap_t pair_idx;
+
+    /* Followed by a line of snapshots (tn_model_follow): dropped records
+     * go to 'retire' instead of being released, and the ids and keys of
+     * what changed are logged until the follower takes them. */
+    tn_model_retire_fn *retire;
+    void *retire_arg;
+    tn_model_log_t log;
+    size_t log_ncap, log_pcap;
 };
 
 enum op { OP_NODE_UPSERT, OP_NODE_DELETE, OP_PAIR_UPSERT, OP_PAIR_DELETE, OP_BATCH };
@@ -76,24 +84,94 @@ tn_model_t *tn_model_new(const char *home) {
     return m;
 }
 
-/* Release nn nodes with their adjacencies (adj may be NULL), np pairs,
- * and the three arrays: what a model and a staged change both hold. */
-static void release_records(tn_node_t **nodes, adj_t *adj, size_t nn, tn_pair_t **pairs,
-                            size_t np) {
+/* Give up the model's reference on a record it no longer holds: to the
+ * follower when there is one (a published snapshot may still read the
+ * record), else released. 'm' NULL: a staged change's own record. */
+static void drop_node(const tn_model_t *m, tn_node_t *n) {
+    if (m != NULL && m->retire != NULL)
+        m->retire(m->retire_arg, n, NULL);
+    else
+        tn_node_release(n);
+}
+
+static void drop_pair(const tn_model_t *m, tn_pair_t *p) {
+    if (m != NULL && m->retire != NULL)
+        m->retire(m->retire_arg, NULL, p);
+    else
+        tn_pair_release(p);
+}
+
+/* Drop nn nodes with their adjacencies (adj may be NULL), np pairs, and
+ * the three arrays: what a model ('m') and a staged change (NULL) both
+ * hold. */
+static void release_records(const tn_model_t *m, tn_node_t **nodes, adj_t *adj, size_t nn,
+                            tn_pair_t **pairs, size_t np) {
     for (size_t i = 0; i < nn; i++) {
-        tn_node_release(nodes[i]);
+        drop_node(m, nodes[i]);
         if (adj)
             free(adj[i].p);
     }
     for (size_t i = 0; i < np; i++)
-        tn_pair_release(pairs[i]);
+        drop_pair(m, pairs[i]);
     free(nodes);
     free(adj);
     free(pairs);
 }
 
+/* ---- the change log (model.h, tn_model_follow) ---- */
+
+/* Log everything: the follower rebuilds from the whole model. */
+static void log_all(tn_model_t *m) {
+    free(m->log.nodes);
+    free(m->log.pairs);
+    m->log = (tn_model_log_t){ 1, NULL, 0, NULL, 0 };
+    m->log_ncap = m->log_pcap = 0;
+}
+
+/* Log one id or key. The string belongs to a record the model holds or
+ * has retired, so it lives until the follower's next publish. A log as
+ * large as the model, or one that cannot grow, becomes "everything":
+ * commit still never fails. */
+static void log_one(tn_model_t *m, const char ***arr, size_t *n, size_t *cap, const char *s) {
+    if (m->retire == NULL || m->log.all)
+        return;
+    if (m->log.nn + m->log.np >= m->nn + m->np + 1024
+        || tn_grow((void **) arr, cap, *n + 1, 16, sizeof **arr) != 0) {
+        log_all(m);
+        return;
+    }
+    (*arr)[(*n)++] = s;
+}
+
+static void log_node(tn_model_t *m, const char *id) {
+    log_one(m, &m->log.nodes, &m->log.nn, &m->log_ncap, id);
+}
+
+static void log_pair(tn_model_t *m, const char *key) {
+    log_one(m, &m->log.pairs, &m->log.np, &m->log_pcap, key);
+}
+
+void tn_model_follow(tn_model_t *m, tn_model_retire_fn *retire, void *arg) {
+    m->retire = retire;
+    m->retire_arg = arg;
+    tn_model_log_free(&m->log);
+    m->log_ncap = m->log_pcap = 0;
+}
+
+void tn_model_log_take(tn_model_t *m, tn_model_log_t *out) {
+    *out = m->log;
+    m->log = (tn_model_log_t){ 0, NULL, 0, NULL, 0 };
+    m->log_ncap = m->log_pcap = 0;
+}
+
+void tn_model_log_free(tn_model_log_t *log) {
+    free(log->nodes);
+    free(log->pairs);
+    *log = (tn_model_log_t){ 0, NULL, 0, NULL, 0 };
+}
+
 static void model_clear(tn_model_t *m) {
-    release_records(m->nodes, m->adj, m->nn, m->pairs, m->np);
+    release_records(m, m->nodes, m->adj, m->nn, m->pairs, m->np);
     tn_hmap_destroy(&m->node_idx);
     tn_hmap_destroy(&m->pair_idx);
     m->nodes = NULL;
@@ -106,6 +184,7 @@ void tn_model_free(tn_model_t *m) {
     if (m == NULL)
         return;
     model_clear(m);
+    tn_model_log_free(&m->log);
     tn_val_free(&m->meta);
     free(m->home);
     free(m);
@@ -146,6 +225,11 @@ const tn_pair_t *tn_model_pair(const tn_model_t *m, const char *a, const char *b
     int found = key && tn_hmap_get(&m->pair_idx, key, &i);
     free(key);
     return found ? m->pairs[i] : NULL;
+}
+
+const tn_pair_t *tn_model_pair_by_key(const tn_model_t *m, const char *key) {
+    size_t i;
+    return tn_hmap_get(&m->pair_idx, key, &i) ? m->pairs[i] : NULL;
 }
 
 size_t tn_model_node_pairs(const tn_model_t *m, const char *id, tn_pair_t *const **out) {
@@ -198,7 +282,8 @@ static void put_node(tn_model_t *m, tn_node_t *n, adj_t *adj) {
         tn_node_t *old = m->nodes[i];
         m->nodes[i] = n;
         tn_hmap_put(&m->node_idx, n->id, (size_t) i);   /* key now points into n */
-        tn_node_release(old);
+        log_node(m, n->id);
+        drop_node(m, old);
         if (adj) {
             free(adj->p);
             adj->p = NULL;
@@ -214,6 +299,7 @@ static void put_node(tn_model_t *m, tn_node_t *n, adj_t *adj) {
     }
     tn_hmap_put(&m->node_idx, n->id, m->nn);
     m->nn++;
+    log_node(m, n->id);
 }
 
 static void adj_remove(adj_t *a, const tn_pair_t *p) {
@@ -241,7 +327,8 @@ static void put_pair(tn_model_t *m, tn_pair_t *p) {
         tn_hmap_put(&m->pair_idx, p->key, i);
         adj_replace(&m->adj[ia], old, p);
         adj_replace(&m->adj[ib], old, p);
-        tn_pair_release(old);
+        log_pair(m, p->key);
+        drop_pair(m, old);
         return;
     }
     m->pairs[m->np] = p;
@@ -249,6 +336,7 @@ static void put_pair(tn_model_t *m, tn_pair_t *p) {
     m->np++;
     m->adj[ia].p[m->adj[ia].n++] = p;
     m->adj[ib].p[m->adj[ib].n++] = p;
+    log_pair(m, p->key);
 }
 
 static void del_pair(tn_model_t *m, const char *key) {
@@ -264,7 +352,8 @@ static void del_pair(tn_model_t *m, const char *key) {
         m->pairs[i] = m->pairs[m->np];
         tn_hmap_put(&m->pair_idx, m->pairs[i]->key, i);
     }
-    tn_pair_release(p);
+    log_pair(m, p->key);
+    drop_pair(m, p);
 }
 
 static void del_node(tn_model_t *m, const char *id) {
@@ -282,7 +371,8 @@ static void del_node(tn_model_t *m, const char *id) {
         m->adj[i] = m->adj[m->nn];
         tn_hmap_put(&m->node_idx, m->nodes[i]->id, (size_t) i);
     }
-    tn_node_release(n);
+    log_node(m, n->id);
+    drop_node(m, n);
 }
 
 /* A model holding the given records (each retained), for a hypothetical
@@ -331,7 +421,7 @@ static const tn_node_t *lookup(const stage_t *st, const char *id) {
 }
 
 static void change_free_records(tn_change_t *c) {
-    release_records(c->nodes, c->new_adj, c->nn, c->pairs, c->np);
+    release_records(NULL, c->nodes, c->new_adj, c->nn, c->pairs, c->np);
     c->nodes = NULL;
     c->pairs = NULL;
     c->new_adj = NULL;
@@ -861,6 +951,11 @@ void tn_change_commit(tn_model_t *m, tn_change_t *c) {
             r->nodes = tmp.nodes; r->adj = tmp.adj; r->nn = tmp.nn; r->ncap = tmp.ncap;
             r->node_idx = tmp.node_idx; r->pairs = tmp.pairs; r->np = tmp.np; r->pcap = tmp.pcap;
             r->pair_idx = tmp.pair_idx;
+            /* The old records leave with r, through the same follower. */
+            r->retire = m->retire;
+            r->retire_arg = m->retire_arg;
+            if (m->retire != NULL)
+                log_all(m);
             /* The dataset's notes (official reference, verified counts,
              * peers) describe what was loaded; a replace loads something
              * else, and no import carries notes, so they go. graph.stats

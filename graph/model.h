@@ -75,6 +75,9 @@ const tn_pair_t *tn_model_pair(const tn_model_t *m, const char *a, const char *b
  * returns their count, 0 with *out NULL for an unknown id. */
 size_t tn_model_node_pairs(const tn_model_t *m, const char *id, tn_pair_t *const **out);
 
+/* The pair whose key (record.h) is 'key' (borrowed), or NULL. */
+const tn_pair_t *tn_model_pair_by_key(const tn_model_t *m, const char *key);
+
 /* All nodes / pairs in storage order (borrowed, valid until the next commit). */
 tn_node_t *const *tn_model_nodes(const tn_model_t *m, size_t *n);
 tn_pair_t *const *tn_model_pairs(const tn_model_t *m, size_t *n);
@@ -104,6 +107,34 @@ void tn_change_commit(tn_model_t *m, tn_change_t *c);
 int tn_change_result(const tn_model_t *m, const tn_change_t *c, tn_val_t *out);
 
 void tn_change_free(tn_change_t *c);
+
+/* ---- following the model (a line of published snapshots, snap.h) ----
+ *
+ * A snapshot of a followed model does not take a reference on each
+ * record (that is O(graph) per epoch): the model hands each record it
+ * stops holding to 'retire' (with the model's reference) instead of
+ * releasing it, and the follower frees it once no snapshot can read it.
+ * The model also logs which node ids and pair keys each commit touched,
+ * so the next snapshot can be derived from the last one. */
+typedef void tn_model_retire_fn(void *arg, tn_node_t *node, tn_pair_t *pair);
+
+typedef struct tn_model_log {
+    int all;                    /* everything may have changed (replace, or a huge log) */
+    const char **nodes;         /* ids of nodes added, replaced or removed */
+    size_t nn;
+    const char **pairs;         /* keys of pairs added, replaced or removed */
+    size_t np;
+} tn_model_log_t;
+
+/* Follow 'm': from now on dropped records go to retire(arg, node, pair)
+ * (exactly one of the two non-NULL), also when the model is freed, so
+ * free the model before what 'arg' names. Starts an empty log. */
+void tn_model_follow(tn_model_t *m, tn_model_retire_fn *retire, void *arg);
+
+/* Move the log out (the strings are the records' own: valid until the
+ * retired records are freed) and start an empty one. */
+void tn_model_log_take(tn_model_t *m, tn_model_log_t *out);
+void tn_model_log_free(tn_model_log_t *log);
 
 /* Prepare and commit in one step (used to load datasets and in tests). */
 tn_code_t tn_model_apply(tn_model_t *m, tn_change_kind_t kind, const tn_val_t *opts,

@@ -166,45 +166,47 @@ static int64_t find(const snap_index_t *ix, tn_node_t *const *nodes, const char 
     return -1;
 }
 
-/* Sort nodes by id and pairs by key, index ids, resolve pair ends and
- * countries, mark the home's units and lay out the adjacency (CSR).
- * A pair whose end names no node breaks the model's invariant and makes
- * the build fail with TN_ERR_INTERNAL rather than produce a wrong graph. */
-tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
-    if (s->built)
-        return TN_OK;
+/* The arrays build fills, from the snapshot's arena. -1 on out-of-memory
+ * (the caller unbuilds). */
+static int alloc_built(tn_snap_t *s) {
     size_t n = s->nnodes, m = s->npairs;
-    qsort(s->nodes, n, sizeof *s->nodes, cmp_node);
-    qsort(s->pairs, m, sizeof *s->pairs, cmp_pair);
-
-    s->index = index_new(s->nodes, n);
     s->pa = tn_arena_calloc(&s->arena, m, sizeof *s->pa);
     s->pb = tn_arena_calloc(&s->arena, m, sizeof *s->pb);
     s->country_of = tn_arena_calloc(&s->arena, n, sizeof *s->country_of);
     s->is_unit = tn_arena_calloc(&s->arena, n, 1);
     s->adj_off = tn_arena_calloc(&s->arena, n + 1, sizeof *s->adj_off);
     s->adj_pair = tn_arena_calloc(&s->arena, 2 * m, sizeof *s->adj_pair);
-    if (!s->index || !s->pa || !s->pb || !s->country_of || !s->is_unit || !s->adj_off
-        || !s->adj_pair) {
-        unbuild(s);
+    return s->pa && s->pb && s->country_of && s->is_unit && s->adj_off && s->adj_pair ? 0 : -1;
+}
+
+/* The per-node part, once s->nodes is in id order: the id index (a copy
+ * of 'same''s when the node records are the same ones in the same order),
+ * countries, the home and its units. Sets 'built'. */
+static tn_code_t finish_nodes(tn_snap_t *s, const tn_snap_t *same, tn_error_t *err) {
+    size_t n = s->nnodes;
+    if (same != NULL) {
+        const snap_index_t *from = same->index;
+        snap_index_t *ix = calloc(1, sizeof *ix);
+        if (ix != NULL && (ix->slot = malloc((from->mask + 1) * sizeof *ix->slot)) == NULL) {
+            free(ix);
+            ix = NULL;
+        }
+        if (ix == NULL)
+            return tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
+        ix->mask = from->mask;
+        memcpy(ix->slot, from->slot, (from->mask + 1) * sizeof *ix->slot);
+        s->index = ix;
+        memcpy(s->country_of, same->country_of, n * sizeof *s->country_of);
+        memcpy(s->is_unit, same->is_unit, n);
+        s->home_idx = same->home_idx;
+        s->built = 1;
+        return TN_OK;
+    }
+    if ((s->index = index_new(s->nodes, n)) == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
-    }
-    for (size_t v = 1; v < n; v++) {
-        if (strcmp(s->nodes[v - 1]->id, s->nodes[v]->id) == 0) {
-            unbuild(s);
+    for (size_t v = 1; v < n; v++)
+        if (strcmp(s->nodes[v - 1]->id, s->nodes[v]->id) == 0)
             return tn_error_set(err, TN_ERR_INTERNAL, "duplicate node id %s", s->nodes[v]->id);
-        }
-    }
-    for (size_t i = 0; i < m; i++) {
-        s->pa[i] = find(s->index, s->nodes, s->pairs[i]->a);
-        s->pb[i] = find(s->index, s->nodes, s->pairs[i]->b);
-        if (s->pa[i] < 0 || s->pb[i] < 0 || s->pa[i] == s->pb[i]) {
-            tn_code_t rc = tn_error_set(err, TN_ERR_INTERNAL, "pair %s - %s has a bad end",
-                                        s->pairs[i]->a, s->pairs[i]->b);
-            unbuild(s);
-            return rc;
-        }
-    }
     for (size_t v = 0; v < n; v++) {
         const tn_node_t *x = s->nodes[v];
         s->country_of[v] = x->kind == TN_NODE_COUNTRY ? (int64_t) v
@@ -216,8 +218,27 @@ tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
     s->home_idx = find(s->index, s->nodes, s->home);
     s->built = 1;              /* tn_snap_find works from here on */
     mark_units(s, s->home_idx, s->is_unit);
+    return TN_OK;
+}
 
-    /* CSR: count, prefix-sum, fill in pair order so each list is by key. */
+/* Pair i's ends as vertices. A pair whose end names no node breaks the
+ * model's invariant: TN_ERR_INTERNAL rather than a wrong graph. */
+static tn_code_t resolve_pair(tn_snap_t *s, size_t i, tn_error_t *err) {
+    s->pa[i] = find(s->index, s->nodes, s->pairs[i]->a);
+    s->pb[i] = find(s->index, s->nodes, s->pairs[i]->b);
+    if (s->pa[i] < 0 || s->pb[i] < 0 || s->pa[i] == s->pb[i])
+        return tn_error_set(err, TN_ERR_INTERNAL, "pair %s - %s has a bad end", s->pairs[i]->a,
+                            s->pairs[i]->b);
+    return TN_OK;
+}
+
+/* The adjacency (CSR) from pa and pb: count, prefix-sum, fill in pair
+ * order so each list is by key. O(nodes + pairs) integer work, no look-up:
+ * a derived snapshot lays it out again rather than patch every shifted
+ * pair index. */
+static tn_code_t lay_out_adjacency(tn_snap_t *s, tn_error_t *err) {
+    size_t n = s->nnodes, m = s->npairs;
+    memset(s->adj_off, 0, (n + 1) * sizeof *s->adj_off);
     for (size_t i = 0; i < m; i++) {
         s->adj_off[s->pa[i] + 1]++;
         s->adj_off[s->pb[i] + 1]++;
@@ -225,10 +246,8 @@ tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
     for (size_t v = 0; v < n; v++)
         s->adj_off[v + 1] += s->adj_off[v];
     size_t *fill = malloc((n ? n : 1) * sizeof *fill);
-    if (fill == NULL) {
-        unbuild(s);
+    if (fill == NULL)
         return tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
-    }
     memcpy(fill, s->adj_off, n * sizeof *fill);
     for (size_t i = 0; i < m; i++) {
         s->adj_pair[fill[s->pa[i]]++] = i;
@@ -240,6 +259,141 @@ tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
     assert(s->adj_off[n] == 2 * m);
     free(fill);
     return TN_OK;
+}
+
+/* Sort nodes by id and pairs by key, index ids, resolve pair ends and
+ * countries, mark the home's units and lay out the adjacency (CSR). */
+tn_code_t tn_snap_build(tn_snap_t *s, tn_error_t *err) {
+    if (s->built)
+        return TN_OK;
+    qsort(s->nodes, s->nnodes, sizeof *s->nodes, cmp_node);
+    qsort(s->pairs, s->npairs, sizeof *s->pairs, cmp_pair);
+    tn_code_t rc = TN_OK;
+    if (alloc_built(s) != 0)
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
+    if (rc == TN_OK)
+        rc = finish_nodes(s, NULL, err);
+    for (size_t i = 0; rc == TN_OK && i < s->npairs; i++)
+        rc = resolve_pair(s, i, err);
+    if (rc == TN_OK)
+        rc = lay_out_adjacency(s, err);
+    if (rc != TN_OK)
+        unbuild(s);
+    return rc;
+}
+
+/* ---- derivation: the next epoch's snapshot from the last one ---- */
+
+static int cmp_str(const void *x, const void *y) {
+    return strcmp(*(const char *const *) x, *(const char *const *) y);
+}
+
+/* Sort and deduplicate n strings in place; returns the new count. */
+static size_t sort_unique(const char **v, size_t n) {
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i], v[k - 1]) != 0)
+            v[k++] = v[i];
+    return k;
+}
+
+/* Merge step shared by nodes and pairs: the sorted old array 'old' (no
+ * entry of 'keys' kept) and the current records of the sorted, distinct
+ * 'keys' ('current' answers NULL for one now absent) into 'out', in key
+ * order. map[i] receives the new index of old entry i (or of the record
+ * that replaced it), or -1 when it was removed. Returns the new count. */
+typedef const void *current_fn(const tn_model_t *m, const char *key);
+typedef const char *key_fn(const void *rec);
+
+static size_t merge(void *const *old, size_t n_old, const char **keys, size_t nk,
+                    const tn_model_t *m, current_fn *current, key_fn *key, void **out,
+                    int64_t *map) {
+    size_t i = 0, j = 0, k = 0;
+    while (i < n_old || j < nk) {
+        int c = i == n_old ? 1 : j == nk ? -1 : strcmp(key(old[i]), keys[j]);
+        if (c < 0) {
+            map[i] = (int64_t) k;
+            out[k++] = old[i++];
+            continue;
+        }
+        const void *now = current(m, keys[j++]);
+        if (c == 0)             /* replaced (it moves to the new record) or removed */
+            map[i++] = now != NULL ? (int64_t) k : -1;
+        if (now != NULL)
+            out[k++] = (void *) now;
+    }
+    return k;
+}
+
+static const void *current_node(const tn_model_t *m, const char *id) { return tn_model_node(m, id); }
+static const void *current_pair(const tn_model_t *m, const char *key) {
+    return tn_model_pair_by_key(m, key);
+}
+static const char *node_key(const void *rec) { return ((const tn_node_t *) rec)->id; }
+static const char *pair_key(const void *rec) { return ((const tn_pair_t *) rec)->key; }
+
+tn_code_t tn_snap_derive(tn_snap_t *s, const tn_snap_t *prev, const tn_model_t *m,
+                         tn_model_log_t *log, tn_error_t *err) {
+    assert(prev->built && !s->built && !log->all);
+    size_t nn = tn_model_node_count(m), np = tn_model_pair_count(m);
+    assert(s->nnodes == nn && s->npairs == np);
+    log->nn = sort_unique(log->nodes, log->nn);
+    log->np = sort_unique(log->pairs, log->np);
+    int64_t *vmap = malloc((prev->nnodes ? prev->nnodes : 1) * sizeof *vmap);
+    int64_t *pmap = malloc((prev->npairs ? prev->npairs : 1) * sizeof *pmap);
+    tn_code_t rc = TN_OK;
+    if (vmap == NULL || pmap == NULL || alloc_built(s) != 0) {
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
+        goto out;
+    }
+    size_t kn = merge((void *const *) prev->nodes, prev->nnodes, log->nodes, log->nn, m,
+                      current_node, node_key, (void **) s->nodes, vmap);
+    size_t kp = merge((void *const *) prev->pairs, prev->npairs, log->pairs, log->np, m,
+                      current_pair, pair_key, (void **) s->pairs, pmap);
+    if (kn != nn || kp != np) {
+        rc = tn_error_set(err, TN_ERR_INTERNAL, "a change log that does not match the model (%zu/%zu nodes, %zu/%zu pairs)", kn, nn, kp, np);
+        goto out;
+    }
+    if ((rc = finish_nodes(s, log->nn == 0 ? prev : NULL, err)) != TN_OK)
+        goto out;
+    /* Kept pairs keep their ends, renumbered when nodes moved; the logged
+     * ones are looked up. */
+    for (size_t i = 0; i < prev->npairs; i++) {
+        if (pmap[i] < 0)
+            continue;
+        int64_t a = prev->pa[i], b = prev->pb[i];
+        if (log->nn > 0) {
+            a = vmap[a];
+            b = vmap[b];
+        }
+        if (a < 0 || b < 0) {   /* its end went, but the pair was not logged */
+            rc = tn_error_set(err, TN_ERR_INTERNAL, "a change log that does not match the model: a kept pair lost an end");
+            goto out;
+        }
+        s->pa[pmap[i]] = a;
+        s->pb[pmap[i]] = b;
+    }
+    for (size_t j = 0, k = 0; j < log->np; j++) {
+        const tn_pair_t *p = tn_model_pair_by_key(m, log->pairs[j]);
+        if (p == NULL)
+            continue;
+        /* Logged pairs land in key order among the kept ones: find each
+         * by walking forward (both are sorted). */
+        while (s->pairs[k] != p)
+            k++;
+        if ((rc = resolve_pair(s, k, err)) != TN_OK)
+            goto out;
+    }
+    rc = lay_out_adjacency(s, err);
+out:
+    free(vmap);
+    free(pmap);
+    if (rc != TN_OK)
+        unbuild(s);
+    return rc;
 }
 
 /* Exposed to the queries through query_internal.h (units of any home). */
@@ -262,10 +416,14 @@ void tn_snap_release(tn_snap_t *s) {
     assert(old > 0);   /* released more often than retained */
     if (old != 1)
         return;
-    for (size_t i = 0; i < s->nnodes; i++)
-        tn_node_release(s->nodes[i]);
-    for (size_t i = 0; i < s->npairs; i++)
-        tn_pair_release(s->pairs[i]);
+    if (s->era != NULL) {
+        tn_snap_era_release(s->era);
+    } else {
+        for (size_t i = 0; i < s->nnodes; i++)
+            tn_node_release(s->nodes[i]);
+        for (size_t i = 0; i < s->npairs; i++)
+            tn_pair_release(s->pairs[i]);
+    }
     unbuild(s);
     if (s->memo_free != NULL)
         s->memo_free(s->memo);

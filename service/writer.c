@@ -23,6 +23,7 @@
 struct tn_writer {
     tn_model_t *model;              /* write thread only */
     tn_store_t *store;              /* NULL: in memory */
+    tn_snap_line_t *line;           /* write thread only: derives each epoch's snapshot */
     pthread_mutex_t lock;           /* guards 'published' */
     tn_snap_t *published;
     char *home;
@@ -33,10 +34,12 @@ struct tn_writer {
 #define AUDIT_MAX_IDS 1000
 
 static void publish(tn_writer_t *w) {
-    tn_snap_t *s = tn_snap_new(w->model);
+    tn_error_t err = TN_ERROR_INIT;
+    tn_snap_t *s = tn_snap_line_publish(w->line, &err);
     if (s == NULL) {
-        tn_log(TN_LOG_ERROR, "out of memory publishing epoch %llu; readers keep the previous one",
+        tn_log(TN_LOG_ERROR, "%s at epoch %llu; readers keep the previous one", err.message,
                (unsigned long long) tn_model_epoch(w->model));
+        tn_error_clear(&err);
         return;
     }
     pthread_mutex_lock(&w->lock);
@@ -53,12 +56,19 @@ tn_writer_t *tn_writer_new(tn_model_t *model, tn_store_t *store) {
     w->model = model;
     w->store = store;
     w->home = strdup(tn_model_home(model));
+    w->line = tn_snap_line_new(model);
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->audit_lock, NULL);
     tn_val_set_arr(&w->audit, 0);
-    publish(w);
+    if (w->line != NULL)
+        publish(w);
     if (w->published == NULL || w->home == NULL) {
+        /* The model stays the caller's, so it must stop being followed:
+         * nothing was dropped yet, so the line holds no record. */
         tn_snap_release(w->published);
+        if (w->line != NULL)
+            tn_model_follow(model, NULL, NULL);
+        tn_snap_line_free(w->line);
         free(w->home);
         free(w);
         return NULL;
@@ -71,7 +81,8 @@ void tn_writer_free(tn_writer_t *w) {
         return;
     tn_snap_release(w->published);
     tn_store_close(w->store);
-    tn_model_free(w->model);
+    tn_model_free(w->model);        /* its records go to the line's era... */
+    tn_snap_line_free(w->line);     /* ...which frees them when no snapshot is left */
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->audit_lock);
     tn_val_free(&w->audit);
