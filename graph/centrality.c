@@ -49,7 +49,7 @@ static igraph_error_t compute(igraph_integer_t n, const igraph_vector_int_t *edg
     igraph_arpack_options_t arpack;
 
     /* Section 4: simple. */
-    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, edges, deg));
+    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, o->full, edges, deg));
     IGRAPH_FINALLY(igraph_destroy, &g);
 
     /* Exact path-based metrics may be split over processes (split.h). */
@@ -119,6 +119,36 @@ static int cmp_scored(const void *x, const void *y) {
     return (a->v > b->v) - (a->v < b->v);
 }
 
+/* Move the k first of rank[0..n) in cmp_scored order (a total order:
+ * ties go by vertex) to its front, in any order: quickselect, so a top 20
+ * of 100,000 vertices costs O(n), not a sort of all of them. */
+static void select_top(scored_t *rank, size_t n, size_t k) {
+    size_t lo = 0, hi = n;          /* the k-th lies in [lo, hi) */
+    while (hi - lo > 1) {
+        scored_t pivot = rank[lo + (hi - lo) / 2];
+        size_t lt = lo, i = lo, gt = hi;
+        while (i < gt) {            /* three-way partition around the pivot */
+            int c = cmp_scored(&rank[i], &pivot);
+            scored_t t;
+            if (c < 0) {
+                t = rank[lt], rank[lt] = rank[i], rank[i] = t;
+                lt++, i++;
+            } else if (c > 0) {
+                gt--;
+                t = rank[gt], rank[gt] = rank[i], rank[i] = t;
+            } else {
+                i++;
+            }
+        }
+        if (k <= lt)
+            hi = lt;
+        else if (k <= gt)
+            return;                 /* the pivot (one element) sits at k-1 or the front is whole */
+        else
+            lo = gt;
+    }
+}
+
 /* Post-process one raw igraph score for vertex i of n (see the top). */
 static double finish(const copts_t *o, double x, igraph_integer_t n) {
     double nn = (double) n;
@@ -161,9 +191,11 @@ static int rank_into(const tn_snap_t *s, const tn_centrality_opts_t *co, const i
         rank[nr].v = v;
         nr++;
     }
-    qsort(rank, nr, sizeof *rank, cmp_scored);
-    if ((int64_t) nr > co->top)
+    if ((int64_t) nr > co->top) {
+        select_top(rank, nr, (size_t) co->top);
         nr = (size_t) co->top;
+    }
+    qsort(rank, nr, sizeof *rank, cmp_scored);
     r->items = rank;
     r->n = nr;
     r->metric = o->metric;
@@ -240,7 +272,9 @@ static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co
     edge_list_t el = { e, 0 };
     tn_q_graph_edges(s, o->full, f, of, add_edge, &el);
     size_t ne = el.n;
-    qsort(e, ne, sizeof *e, cmp_edge);
+    /* Only the full graph can repeat an edge or hold a loop (qgraph.h). */
+    if (o->full)
+        qsort(e, ne, sizeof *e, cmp_edge);
     for (size_t i = 0; i < ne; i++) {
         if (e[i].a == e[i].b || (i > 0 && e[i].a == e[i - 1].a && e[i].b == e[i - 1].b))
             continue;
@@ -549,6 +583,70 @@ done:
         igraph_vector_int_destroy(&edges);
     free(gv);
     free(of);
+    return rc;
+}
+
+/* ---- the scores alone, for a resident worker process (centrality.h) ---- */
+
+int tn_centrality_whole(const tn_cmetric_t *m) {
+    int split = m->cutoff < 0 && m->approx == 0
+                && (m->metric == M_BETWEENNESS || m->metric == M_CLOSENESS
+                    || m->metric == M_HARMONIC);
+    return m->metric != M_DEGREE && !split;
+}
+
+int64_t tn_centrality_graph(const tn_snap_t *s, const tn_centrality_opts_t *co, int64_t *gv,
+                            int64_t **edges, size_t *ne) {
+    size_t k = s->nnodes ? s->nnodes : 1;
+    int64_t *of = malloc(k * sizeof *of);
+    size_t most = s->npairs + (co->m.full ? s->nnodes : 0);
+    edge_t *e = malloc((most ? most : 1) * sizeof *e);
+    *edges = NULL;
+    *ne = 0;
+    if (of == NULL || e == NULL) {
+        free(of);
+        free(e);
+        return -1;
+    }
+    int64_t n = (int64_t) tn_q_graph_vertices(s, co->m.full, gv, of);
+    edge_list_t el = { e, 0 };
+    tn_q_graph_edges(s, co->m.full, &co->f, of, add_edge, &el);
+    free(of);
+    *edges = (int64_t *) (void *) e;    /* edge_t is two int64_t: a flat list of ends */
+    *ne = el.n;
+    return n;
+}
+
+tn_code_t tn_centrality_scores(int64_t n, const int64_t *edges, size_t ne, const tn_cmetric_t *m,
+                               const tn_qctx_t *ctx, double *res, int64_t *deg, tn_error_t *err) {
+    _Static_assert(sizeof(igraph_integer_t) == sizeof(int64_t), "igraph_integer_t is 64-bit");
+    for (size_t i = 0; i < 2 * ne; i++)
+        if (edges[i] < 0 || edges[i] >= n)
+            return tn_error_set(err, TN_ERR_INTERNAL, "bad vertex id in the edge list");
+    if (n == 0)
+        return TN_OK;
+    igraph_vector_int_t ev, dv;
+    igraph_vector_t rv;
+    memset(&ev, 0, sizeof ev);      /* filled by the view; said for the compiler */
+    igraph_vector_int_view(&ev, (const igraph_integer_t *) edges, (igraph_integer_t) (2 * ne));
+    if (igraph_vector_int_init(&dv, 0) != IGRAPH_SUCCESS)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    if (igraph_vector_init(&rv, 0) != IGRAPH_SUCCESS) {
+        igraph_vector_int_destroy(&dv);
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory");
+    }
+    tn_igraph_begin(ctx);
+    igraph_error_t ie = compute((igraph_integer_t) n, &ev, m, &rv, &dv);
+    tn_igraph_end();
+    tn_code_t rc = TN_OK;
+    if (ie != IGRAPH_SUCCESS) {
+        rc = tn_igraph_fail(ie, err);
+    } else {
+        memcpy(res, VECTOR(rv), (size_t) n * sizeof *res);
+        memcpy(deg, VECTOR(dv), (size_t) n * sizeof *deg);
+    }
+    igraph_vector_destroy(&rv);
+    igraph_vector_int_destroy(&dv);
     return rc;
 }
 

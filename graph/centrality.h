@@ -73,4 +73,27 @@ int tn_centrality_memo_export(const tn_snap_t *s, const tn_val_t *opts, tn_cmemo
  * memo, -1 out of memory or vertices that are not the snapshot's. */
 int tn_centrality_memo_import(const tn_snap_t *s, const tn_val_t *opts, const tn_cmemo_t *e);
 
+/* ---- the scores alone (a resident worker process computes them) ----
+ *
+ * A service may compute the raw scores elsewhere from a flat edge list
+ * and keep them in the memo (tn_centrality_memo_import); ranking and
+ * encoding then happen where the snapshot is. */
+
+/* Does 'm' run igraph in one piece: not degree (no igraph), not an exact
+ * path metric (whose sources split over processes, graph/split.h)? */
+int tn_centrality_whole(const tn_cmetric_t *m);
+
+/* The graph 'co' names: gv (s->nnodes long) receives each graph vertex's
+ * snapshot vertex, *edges a new array of 2 * *ne vertex ids (the caller
+ * frees it). Returns the vertex count, -1 on out-of-memory. No igraph. */
+int64_t tn_centrality_graph(const tn_snap_t *s, const tn_centrality_opts_t *co, int64_t *gv,
+                            int64_t **edges, size_t *ne);
+
+/* The raw scores and simple-graph degrees of metric 'm' (res and deg n
+ * long) on that graph, as query.centrality computes them. Calls igraph
+ * (bracketed here with ctx): the igraph thread or a worker process only.
+ * An exact path metric runs whole unless a splitter is set (split.h). */
+tn_code_t tn_centrality_scores(int64_t n, const int64_t *edges, size_t ne, const tn_cmetric_t *m,
+                               const tn_qctx_t *ctx, double *res, int64_t *deg, tn_error_t *err);
+
 #endif

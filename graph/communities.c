@@ -63,7 +63,7 @@ static igraph_error_t run(igraph_integer_t n, const igraph_vector_int_t *edges,
     igraph_t g;
     igraph_vector_t nw;
 
-    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, edges, degree));
+    IGRAPH_CHECK(tn_q_igraph_simple(&g, n, o->full, edges, degree));
     IGRAPH_FINALLY(igraph_destroy, &g);
     igraph_integer_t m = igraph_ecount(&g);
     *modularity = 0.0;

@@ -37,12 +37,13 @@ int tn_q_graph_edges(const tn_snap_t *s, int full, const tn_filter_t *f, const i
 int tn_q_igraph_edges(const tn_snap_t *s, int full, const tn_filter_t *f, int64_t *gv,
                       int64_t *of, size_t *n, igraph_vector_int_t *edges);
 
-/* Create the simple undirected graph *g of n vertices and 'edges' (a
- * repeated edge kept once, loops dropped; a city paired with its own
- * parent would otherwise give a double edge in "full") and its degrees
- * into 'deg' (initialized by the caller). igraph style: on error nothing
- * is left to destroy. */
-igraph_error_t tn_q_igraph_simple(igraph_t *g, igraph_integer_t n,
+/* Create the simple undirected graph *g of n vertices and 'edges' (for
+ * the 'full' graph a repeated edge is kept once and loops are dropped: a
+ * city paired with its own parent would otherwise give a double edge;
+ * the partnerships graph has neither) and its degrees into 'deg'
+ * (initialized by the caller). igraph style: on error nothing is left to
+ * destroy. */
+igraph_error_t tn_q_igraph_simple(igraph_t *g, igraph_integer_t n, int full,
                                   const igraph_vector_int_t *edges, igraph_vector_int_t *deg);
 
 #endif

@@ -443,6 +443,10 @@ int64_t tn_snap_find(const tn_snap_t *s, const char *id) {
     return v;
 }
 
+int tn_filter_is_all(const tn_filter_t *f) {
+    return f == NULL || (f->as_of == 0 && f->min_conf == TN_CONF_LOW && (f->kinds & 3) == 3);
+}
+
 /* docs/protocol.md, "Methods": kind, confidence and as_of (undated pairs stay). */
 int tn_filter_keep(const tn_filter_t *f, const tn_pair_t *p) {
     if (f == NULL)

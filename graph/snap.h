@@ -97,6 +97,9 @@ typedef struct tn_filter {
 
 int tn_filter_keep(const tn_filter_t *f, const tn_pair_t *p);
 
+/* Does 'f' keep every pair (NULL, or TN_FILTER_ALL's settings)? */
+int tn_filter_is_all(const tn_filter_t *f);
+
 /* ---- a line: one model's published snapshots, in epoch order ----
  *
  * The service's writer publishes a snapshot after each group of changes.

@@ -19,6 +19,7 @@
 #include "dataset.h"
 #include "log.h"
 #include "qpool.h"
+#include "qwarm.h"
 #include "registry.h"
 #include "server.h"
 #include "store.h"
@@ -348,6 +349,9 @@ static int is_loopback(const char *host) {
 }
 
 int main(int argc, char **argv) {
+    /* A resident query worker (qwarm.h), started by the daemon itself. */
+    if (argc == 2 && strcmp(argv[1], TN_QWARM_ARG) == 0)
+        return tn_qwarm_main(3);
     opts_t o = { .sopts = { TN_FSYNC_ALWAYS, 0, TN_DATASET_DEFAULT, tn_registry_change_kind, 0 },
                  .dataset = TN_DATASET_DEFAULT, .workers = default_workers() };
     tn_config_default(&o.cfg);

@@ -45,6 +45,7 @@
 #include "codec.h"
 #include "igraph_bridge.h"
 #include "log.h"
+#include "qwarm.h"
 #include "split.h"
 
 /* How much lower the children run than the daemon (nice increment). */
@@ -405,9 +406,29 @@ static int answer_from_memo(tn_job_t *job) {
     return 1;
 }
 
+/* Scores from a resident worker (qwarm.h) join the memo, which then
+ * answers. */
+static void answer_warm(tn_job_t *job, tn_qwarm_scores_t *sc) {
+    tn_cmemo_t m = { sc->n, sc->gv, sc->res, sc->deg };
+    pthread_mutex_lock(&memo_lock);
+    int kept = tn_centrality_memo_import(job->snap, &job->opts, &m);
+    pthread_mutex_unlock(&memo_lock);
+    tn_qwarm_scores_free(sc);
+    if (kept != 1 || !answer_from_memo(job))
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory");
+}
+
 void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
     if (answer_from_memo(job))
         return;
+    tn_qwarm_scores_t sc;
+    if (job->query == g_memo_query) {
+        int w = tn_qwarm_run(job, ctx, test_abort_top("TN_TEST_WORKER_ABORT_TOP", &job->opts), &sc);
+        if (w > 0)
+            answer_warm(job, &sc);
+        if (w != 0)
+            return;
+    }
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",

@@ -4,7 +4,9 @@
 and its parts; two slow queries run at the same time; a re-rank at the
 same epoch is answered from the daemon's score memo without a worker;
 scores split over workers equal the single-process ones (--workers 0)
-and python-igraph's."""
+and python-igraph's; whole metrics run in a resident worker per igraph
+thread, which stays from one epoch to the next and is replaced after a
+crash, a deadline or a cancel."""
 
 import math
 import os
@@ -19,7 +21,7 @@ import igraph  # noqa: E402
 METRICS = ("betweenness", "closeness", "harmonic", "pagerank", "eigenvector", "constraint")
 
 
-def children(pid):
+def all_children(pid):
     """Live child processes of pid (all threads' children)."""
     out = []
     for tid in os.listdir("/proc/%d/task" % pid):
@@ -29,6 +31,24 @@ def children(pid):
         except OSError:
             pass
     return out
+
+
+def is_resident(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")[1:2] == [b"--query-worker"]
+    except OSError:
+        return False
+
+
+def children(pid):
+    """The per-query children (and their parts) of pid, alive now."""
+    return [c for c in all_children(pid) if not is_resident(c)]
+
+
+def resident_workers(pid):
+    """pid's resident query workers (qwarm.h), alive now."""
+    return sorted(c for c in all_children(pid) if is_resident(c))
 
 
 def scores(c, metric, graph, **extra):
@@ -165,6 +185,38 @@ class Stop(unittest.TestCase):
                 self.assertNotEqual(moved, [], "query %d did not move after %d began: %r"
                                     % (me, other, events))
 
+    def test_deadline_and_cancel_kill_the_resident_worker(self):
+        """closeness with a cutoff runs whole, in the resident worker; a
+        deadline kills it, a cancel kills its successor, and a third
+        query gets a new one."""
+        with self.d.client(timeout=60) as c:
+            t0 = time.monotonic()
+            err, _ = c.request("query.centrality", {"metric": "closeness", "cutoff": 1000,
+                                                    "deadline_ms": 400, "as_of": 9011})
+            late = time.monotonic() - t0 - 0.4
+            self.assertIsNotNone(err)
+            self.assertEqual(err["code"], "timeout")
+            self.assertEqual(resident_workers(self.d.pid), [])
+            self.assertLess(late, 1.0, "timeout answered %.3f s after the deadline" % late)
+            mid = c.send_request("query.centrality", {"metric": "closeness", "cutoff": 1000,
+                                                      "as_of": 9012, "deadline_ms": 600000})
+            t_end = time.monotonic() + 10
+            while resident_workers(self.d.pid) == [] and time.monotonic() < t_end:
+                time.sleep(0.01)
+            self.assertNotEqual(resident_workers(self.d.pid), [], "no resident worker started")
+            time.sleep(0.2)
+            t1 = time.monotonic()
+            c.notify("cancel", [{"msgid": mid}])
+            err, _ = c.wait_response(mid, timeout=30)
+            dt = time.monotonic() - t1
+            self.assertEqual(err["code"], "cancelled")
+            self.assertEqual(resident_workers(self.d.pid), [])
+            self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
+            res = c.call("query.centrality", {"metric": "pagerank", "top": 3, "as_of": 9013})
+            self.assertEqual(len(res["items"]), 3)
+            print("resident: deadline answered %.0f ms late, cancel in %.0f ms"
+                  % (late * 1e3, dt * 1e3), file=sys.stderr)
+
     def test_cancel_kills_the_workers(self):
         with self.d.client(timeout=60) as c:
             mid = c.send_request("query.centrality", {"metric": "closeness", "as_of": 9002,
@@ -182,6 +234,59 @@ class Stop(unittest.TestCase):
             self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
             print("cancel answered in %.0f ms" % (dt * 1e3), file=sys.stderr)
             self.assertEqual(c.call("graph.stats")["pairs"]["total"], 30000)
+
+
+class Resident(unittest.TestCase):
+    """Whole metrics (pagerank here) run in the igraph thread's resident
+    worker: started on first use, kept across epochs, replaced after a
+    crash."""
+
+    def test_worker_stays_across_epochs_and_agrees(self):
+        with h.Daemon(args=["--workers", "1"]) as d, d.client() as c:
+            self.assertEqual(resident_workers(d.pid), [])
+            first = c.call("query.centrality", {"metric": "pagerank", "top": 20, "kind": "city"})
+            w = resident_workers(d.pid)
+            self.assertEqual(len(w), 1)
+            cities = first["items"]
+            pair = {"a": cities[0]["id"], "b": cities[-1]["id"], "kind": "friendly"}
+            c.call("pair.upsert", {"pair": pair})
+            after = c.call("query.centrality", {"metric": "pagerank", "top": 20})
+            self.assertNotEqual(after["epoch"], first["epoch"])
+            self.assertEqual(resident_workers(d.pid), w, "the same worker, a new epoch")
+            self.assertEqual(children(d.pid), [], "no per-query child for a whole metric")
+        with h.Daemon(args=["--workers", "0"]) as d0, d0.client() as c0:
+            c0.call("pair.upsert", {"pair": pair})
+            want = c0.call("query.centrality", {"metric": "pagerank", "top": 20})
+        self.assertEqual([i["id"] for i in after["items"]], [i["id"] for i in want["items"]])
+        bad = [(x, y) for x, y in zip(after["items"], want["items"])
+               if not close(x["score"], y["score"])]
+        self.assertEqual(bad, [])
+
+    def test_crash_answers_internal_and_a_new_worker_serves(self):
+        os.environ["TN_TEST_WORKER_ABORT_TOP"] = "77"
+        try:
+            d = h.Daemon(args=["--workers", "1", "--test-hooks"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_ABORT_TOP"]
+        try:
+            with d.client() as c:
+                c.call("query.centrality", {"metric": "eigenvector", "top": 5})
+                before = resident_workers(d.pid)
+                self.assertEqual(len(before), 1)
+                err, _ = c.request("query.centrality", {"metric": "pagerank", "top": 77})
+                self.assertIsNotNone(err, "top 77 should have crashed the resident worker")
+                self.assertEqual(err["code"], "internal")
+                self.assertTrue(d.alive())
+                self.assertEqual(resident_workers(d.pid), [], "the dead worker is reaped")
+                res = c.call("query.centrality", {"metric": "pagerank", "top": 5})
+                self.assertEqual(len(res["items"]), 5)
+                now = resident_workers(d.pid)
+                self.assertEqual(len(now), 1)
+                self.assertNotEqual(now, before)
+            self.assertIn("resident query worker", d.log())
+            self.assertIn("died of signal 6", d.log())
+        finally:
+            d.stop()
 
 
 class Memo(unittest.TestCase):
