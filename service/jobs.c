@@ -27,6 +27,8 @@ typedef struct queue {
     tn_job_t *head, *tail;
     size_t n;                   /* waiting + running */
     pthread_t thread[TN_MAX_WORKERS];
+    tn_job_t *running[TN_MAX_WORKERS];  /* each thread's job, under lock: stop cancels them */
+    atomic_int slots;           /* threads that took their running[] slot */
     int started;                /* threads running */
     struct tn_jobs *owner;
     int index;
@@ -160,6 +162,8 @@ static void *writer_main(void *arg) {
 static void *worker_main(void *arg) {
     queue_t *q = arg;
     tn_jobs_t *jobs = q->owner;
+    int slot = atomic_fetch_add(&q->slots, 1);
+    assert(slot < TN_MAX_WORKERS);
     if (q->index == TN_QUEUE_IGRAPH && tn_qpool_workers() == 0)
         tn_igraph_setup();          /* handlers are global: installed by their only user */
     for (;;) {
@@ -174,12 +178,17 @@ static void *worker_main(void *arg) {
         q->head = job->next;
         if (q->head == NULL)
             q->tail = NULL;
+        /* A job taken after the stop began is stopped like a queued one. */
+        if (jobs->stopping)
+            atomic_store(&job->stop, TN_STOP_CANCEL);
+        q->running[slot] = job;
         pthread_mutex_unlock(&q->lock);
 
         job->next = NULL;
         run_job(jobs, job);
 
         pthread_mutex_lock(&q->lock);
+        q->running[slot] = NULL;
         assert(q->n > 0);           /* this job is still counted as running */
         q->n--;
         pthread_mutex_unlock(&q->lock);
@@ -310,11 +319,17 @@ void tn_jobs_stop(tn_jobs_t *jobs) {
         queue_t *q = &jobs->q[i];
         pthread_mutex_lock(&q->lock);
         jobs->stopping = 1;
-        /* Queued queries will not be answered: ask them to stop so workers
-         * drain fast. Queued changes still run: they may be in flight to
-         * the journal already from the client's point of view. */
+        /* Queued and running queries will not be answered: ask them to
+         * stop so workers drain fast (a running one's deadline timer lives
+         * on the loop, which has stopped: without this a worker process
+         * that never answered would hold the shutdown). Queued changes
+         * still run: they may be in flight to the journal already from the
+         * client's point of view; the writer never looks at 'stop'. */
         for (tn_job_t *j = q->head; j; j = j->next)
             atomic_store(&j->stop, TN_STOP_CANCEL);
+        for (int t = 0; t < TN_MAX_WORKERS; t++)
+            if (q->running[t] != NULL)
+                atomic_store(&q->running[t]->stop, TN_STOP_CANCEL);
         pthread_cond_broadcast(&q->cond);
         pthread_mutex_unlock(&q->lock);
     }

@@ -19,8 +19,11 @@
  * Why fork per query rather than keep processes: a child forked after the
  * snapshot is built shares every page of it with the daemon, so there is
  * nothing to ship or rebuild, and a crash or a kill leaves no state
- * behind. Forking a daemon of a few hundred MB costs about a millisecond
- * of page-table copying, small against any igraph query worth a process.
+ * behind. Forking a daemon of a few hundred MB costs a few milliseconds
+ * of page-table copying, but every page the child then writes is a page
+ * fault (about 11 us on this kind of virtual machine), so queries of tens
+ * of milliseconds go to a resident worker (qwarm.h); exact path metrics,
+ * which run for seconds and split, and the other queries stay here.
  * A forked child has only the forking thread; it uses malloc (glibc makes
  * that safe across fork), igraph, its snapshot and the pipe, nothing that
  * another thread's lock could guard, and leaves with _exit.
@@ -423,7 +426,9 @@ void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
         return;
     tn_qwarm_scores_t sc;
     if (job->query == g_memo_query) {
-        int w = tn_qwarm_run(job, ctx, test_abort_top("TN_TEST_WORKER_ABORT_TOP", &job->opts), &sc);
+        int fault = test_abort_top("TN_TEST_WORKER_ABORT_TOP", &job->opts) ? 1
+                    : test_abort_top("TN_TEST_WORKER_HANG_TOP", &job->opts) ? 2 : 0;
+        int w = tn_qwarm_run(job, ctx, fault, &sc);
         if (w > 0)
             answer_warm(job, &sc);
         if (w != 0)

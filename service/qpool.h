@@ -15,6 +15,9 @@
  * raw scores with the answer, and a re-rank at the same epoch (another
  * "top", "kind", "country", "normalized") is answered without a child.
  *
+ * query.centrality's whole metrics go to a resident worker instead
+ * (qwarm.h): a per-query child pays a page fault for every page it writes.
+ *
  * A deadline or cancel kills the child and its parts (one process group)
  * at the next 20 ms poll; a child that dies without an answer is reaped
  * and its request answered `internal`, never the daemon. With --workers 0
@@ -28,7 +31,9 @@
 /* Set once at start-up (main). 'test_hooks': honour the TN_TEST_* crash
  * variables below (the --test-hooks flag; tests only):
  *   TN_TEST_WORKER_ABORT_TOP=K  a query whose "top" is K aborts in its child;
- *   TN_TEST_PART_ABORT_TOP=K    ... part 1 of its split aborts instead. */
+ *   TN_TEST_PART_ABORT_TOP=K    ... part 1 of its split aborts instead;
+ *   TN_TEST_WORKER_HANG_TOP=K   a whole metric with "top" K never gets an
+ *                               answer from its resident worker (qwarm.h). */
 void tn_qpool_configure(int workers, int test_hooks);
 
 /* The --workers setting (0: queries run on the daemon's igraph thread). */

@@ -177,8 +177,7 @@ static int await(tn_job_t *job, const tn_qctx_t *ctx, tn_qwarm_scores_t *sc) {
     return -1;
 }
 
-int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int abort_in_worker,
-                 tn_qwarm_scores_t *out) {
+int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_scores_t *out) {
     *out = (tn_qwarm_scores_t){ 0 };
     tn_centrality_opts_t co;
     tn_error_t perr = TN_ERROR_INIT;
@@ -215,7 +214,7 @@ int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int abort_in_worker,
     uint64_t n64 = (uint64_t) out->n, ne64 = ne;
     head[0] = 'Q';
     memcpy(head + 1, &co.m, sizeof co.m);
-    head[1 + sizeof co.m] = (char) (abort_in_worker != 0);
+    head[1 + sizeof co.m] = (char) test_fault;
     memcpy(head + 2 + sizeof co.m, &n64, 8);
     memcpy(head + 10 + sizeof co.m, &ne64, 8);
     int sent = send_all(w_fd, head, sizeof head) == 0
@@ -267,8 +266,10 @@ static int serve_one(int fd) {
     memcpy(&m, head + 1, sizeof m);
     memcpy(&n, head + 2 + sizeof m, 8);
     memcpy(&ne, head + 10 + sizeof m, 8);
-    if (head[1 + sizeof m])
+    if (head[1 + sizeof m] == 1)
         abort();                    /* tests: a worker that crashes mid-query */
+    while (head[1 + sizeof m] == 2)
+        pause();                    /* tests: a worker that never answers */
     if (n > ((uint64_t) 1 << 40) || ne > ((uint64_t) 1 << 40))
         return -1;
     int64_t *edges = malloc((ne ? 2 * ne : 1) * sizeof *edges);

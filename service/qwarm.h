@@ -27,7 +27,7 @@
  * their thread (PR_SET_PDEATHSIG) and run below the daemon's priority.
  *
  * The pipe (a stream socket) carries, daemon to worker:
- *   'Q' metric:tn_cmetric_t abort:u8 n:u64 ne:u64 edges:2*ne*i64
+ *   'Q' metric:tn_cmetric_t fault:u8 n:u64 ne:u64 edges:2*ne*i64 (fault: tests)
  * and worker to daemon:
  *   'P' done:u64 total:u64                      progress
  *   'S' code:i32 then res:n*f64 deg:n*i64       (code TN_OK)
@@ -56,9 +56,9 @@ void tn_qwarm_scores_free(tn_qwarm_scores_t *sc);
  * built) in this thread's resident worker when it is one of the worker's
  * metrics: 1 computed (*out filled, to keep in the memo and rank), -1
  * failed or stopped (job->rc and job->err set), 0 not one of them
- * (nothing done). 'abort_in_worker' makes the worker abort (tests). */
-int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int abort_in_worker,
-                 tn_qwarm_scores_t *out);
+ * (nothing done). 'test_fault' (tests): 1 the worker aborts, 2 it never
+ * answers; 0 normally. */
+int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_scores_t *out);
 
 /* The worker's main loop on descriptor 'fd' (stdin-like: the daemon's end
  * of the stream); returns the process exit status. */

@@ -289,6 +289,33 @@ class Resident(unittest.TestCase):
             d.stop()
 
 
+class Shutdown(unittest.TestCase):
+    def test_shutdown_stops_a_worker_that_never_answers(self):
+        """SIGTERM while a resident worker hangs: the running query is
+        cancelled (its deadline timer lived on the stopped loop), the
+        worker killed, and the daemon exits."""
+        os.environ["TN_TEST_WORKER_HANG_TOP"] = "66"
+        try:
+            d = h.Daemon(args=["--workers", "1", "--test-hooks"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_HANG_TOP"]
+        c = d.client()
+        c.send_request("query.centrality", {"metric": "pagerank", "top": 66,
+                                            "deadline_ms": 600000})
+        t_end = time.monotonic() + 10
+        while resident_workers(d.pid) == [] and time.monotonic() < t_end:
+            time.sleep(0.01)
+        w = resident_workers(d.pid)
+        self.assertEqual(len(w), 1)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        rc, _ = d.stop(timeout=20)
+        self.assertEqual(rc, 0)
+        self.assertLess(time.monotonic() - t0, 5.0)
+        self.assertFalse(os.path.exists("/proc/%d" % w[0]), "the worker outlived the daemon")
+        c.close()
+
+
 class Memo(unittest.TestCase):
     """The score memo with workers: one computation per metric and epoch.
     Computations are counted from the daemon's debug log (one line per
