@@ -450,7 +450,7 @@ static void q_teardown(void *arg) {
     free(s);
 }
 
-/* Building a snapshot (what the writer does after every commit). */
+/* Building a snapshot from scratch (query.whatif's, and a line's first). */
 typedef struct sb_state {
     tn_model_t *m;
     tn_snap_t *snap;
@@ -494,6 +494,94 @@ static void sb_teardown(void *arg) {
         tn_snap_release(s->snap);
     tn_error_clear(&s->err);
     tn_model_free(s->m);
+    free(s);
+}
+
+/* Publishing through a line (what the writer does after every commit):
+ * the snapshot after a change is derived from the last one. A failure
+ * returns NULL and leaves the line able to publish (it rebuilds); either
+ * way the snapshot equals a full build of the model. */
+typedef struct sp_state {
+    tn_model_t *m;
+    tn_snap_line_t *line;
+    tn_snap_t *snap;
+    tn_error_t err;
+} sp_state_t;
+
+static void *sp_setup(void) {
+    sp_state_t *s = calloc(1, sizeof *s);
+    FZ_CHECK(s != NULL);
+    s->m = fz_world_model();
+    s->line = tn_snap_line_new(s->m);
+    FZ_CHECK(s->line != NULL);
+    s->err = (tn_error_t) TN_ERROR_INIT;
+    tn_snap_t *first = tn_snap_line_publish(s->line, &s->err);
+    FZ_CHECK(first != NULL);
+    tn_snap_release(first);
+    /* One node and one pair change, and a pair removed. */
+    tn_val_t batch = fz_json(chg_cases[0].opts), res = TN_VAL_NIL;
+    FZ_CHECK(tn_model_apply(s->m, TN_CHANGE_BATCH, &batch, &res, &s->err) == TN_OK);
+    tn_val_free(&batch);
+    tn_val_free(&res);
+    tn_pair_t *const *pairs;
+    size_t np;
+    pairs = tn_model_pairs(s->m, &np);
+    FZ_CHECK(np > 0);
+    char del[256];
+    snprintf(del, sizeof del, "{\"a\":\"%s\",\"b\":\"%s\"}", pairs[0]->a, pairs[0]->b);
+    tn_val_t d = fz_json(del);
+    FZ_CHECK(tn_model_apply(s->m, TN_CHANGE_PAIR_DELETE, &d, &res, &s->err) == TN_OK);
+    tn_val_free(&d);
+    tn_val_free(&res);
+    return s;
+}
+
+static tn_code_t sp_run(void *arg) {
+    sp_state_t *s = arg;
+    s->snap = tn_snap_line_publish(s->line, &s->err);
+    return s->snap != NULL ? TN_OK : s->err.code;
+}
+
+/* The published snapshot against a full build of the model. */
+static int sp_same(const tn_snap_t *p, const tn_model_t *m) {
+    tn_error_t err = TN_ERROR_INIT;
+    tn_snap_t *f = tn_snap_new(m);
+    int same = f != NULL && tn_snap_build(f, &err) == TN_OK && p->built
+               && p->nnodes == f->nnodes && p->npairs == f->npairs && p->home_idx == f->home_idx;
+    for (size_t v = 0; same && v < p->nnodes; v++)
+        same = p->nodes[v] == f->nodes[v] && p->is_unit[v] == f->is_unit[v]
+               && p->country_of[v] == f->country_of[v];
+    for (size_t i = 0; same && i < p->npairs; i++)
+        same = p->pairs[i] == f->pairs[i] && p->pa[i] == f->pa[i] && p->pb[i] == f->pb[i];
+    for (size_t k = 0; same && k < 2 * p->npairs; k++)
+        same = p->adj_pair[k] == f->adj_pair[k];
+    tn_snap_release(f);
+    tn_error_clear(&err);
+    return same;
+}
+
+static void sp_check(void *arg, tn_code_t rc, long n, int injected) {
+    sp_state_t *s = arg;
+    (void) injected;
+    if (rc == TN_OK) {
+        EXPECT(sp_same(s->snap, s->m), "publish N=%ld: not the model's snapshot", n);
+    } else {
+        EXPECT(s->snap == NULL, "publish N=%ld: a snapshot and an error", n);
+        tn_error_t err = TN_ERROR_INIT;
+        s->snap = tn_snap_line_publish(s->line, &err);
+        EXPECT(s->snap != NULL, "publish N=%ld: cannot publish after a failure", n);
+        if (s->snap != NULL)
+            EXPECT(sp_same(s->snap, s->m), "publish N=%ld: wrong after a failure", n);
+        tn_error_clear(&err);
+    }
+}
+
+static void sp_teardown(void *arg) {
+    sp_state_t *s = arg;
+    tn_snap_release(s->snap);
+    tn_error_clear(&s->err);
+    tn_model_free(s->m);
+    tn_snap_line_free(s->line);
     free(s);
 }
 
@@ -625,6 +713,7 @@ int main(void) {
     static const path_t chg = { "change", chg_setup, chg_run, chg_check, chg_teardown };
     static const path_t q = { "query", q_setup, q_run, q_check, q_teardown };
     static const path_t sb = { "snapshot build", sb_setup, sb_run, sb_check, sb_teardown };
+    static const path_t sp = { "snapshot publish (derived)", sp_setup, sp_run, sp_check, sp_teardown };
     static const path_t ap = { "store append", ap_setup, ap_run, ap_check, ap_teardown };
     static const path_t op = { "store open (recovery)", op_setup, op_run, op_check, op_teardown };
 
@@ -658,6 +747,7 @@ int main(void) {
             q_want = NULL;
         }
         run_path(&sb, persist);
+        run_path(&sp, persist);
     }
 
     /* The data directory: appends under failures, then recovery of them. */
