@@ -153,8 +153,12 @@ tn_snap_t *tn_snap_line_publish(tn_snap_line_t *l, tn_error_t *err) {
         l->stats.derived++;
     } else {
         size_t n;
-        memcpy(s->nodes, tn_model_nodes(l->model, &n), s->nnodes * sizeof *s->nodes);
-        memcpy(s->pairs, tn_model_pairs(l->model, &n), s->npairs * sizeof *s->pairs);
+        tn_node_t *const *nodes = tn_model_nodes(l->model, &n);
+        tn_pair_t *const *pairs = tn_model_pairs(l->model, &n);
+        if (s->nnodes > 0)          /* an empty model's arrays may be NULL */
+            memcpy(s->nodes, nodes, s->nnodes * sizeof *s->nodes);
+        if (s->npairs > 0)
+            memcpy(s->pairs, pairs, s->npairs * sizeof *s->pairs);
         if ((rc = tn_snap_build(s, err)) != TN_OK)
             goto fail;
         l->stats.rebuilt++;
