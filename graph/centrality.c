@@ -269,9 +269,16 @@ static tn_code_t degree_plain(const tn_snap_t *s, const tn_centrality_opts_t *co
         goto done;
     }
     int64_t n = (int64_t) tn_q_graph_vertices(s, o->full, gv, of);
-    edge_list_t el = { e, 0 };
-    tn_q_graph_edges(s, o->full, f, of, add_edge, &el);
-    size_t ne = el.n;
+    size_t ne = 0;
+    if (!o->full && tn_filter_is_all(f)) {
+        /* Every pair counts and none repeats: the adjacency has the answer. */
+        for (int64_t i = 0; i < n; i++)
+            deg[i] = (int64_t) (s->adj_off[gv[i] + 1] - s->adj_off[gv[i]]);
+    } else {
+        edge_list_t el = { e, 0 };
+        tn_q_graph_edges(s, o->full, f, of, add_edge, &el);
+        ne = el.n;
+    }
     /* Only the full graph can repeat an edge or hold a loop (qgraph.h). */
     if (o->full)
         qsort(e, ne, sizeof *e, cmp_edge);

@@ -9,7 +9,8 @@ size_t tn_q_graph_vertices(const tn_snap_t *s, int full, int64_t *gv, int64_t *o
     size_t k = 0;
     for (size_t v = 0; v < s->nnodes; v++) {
         of[v] = -1;
-        if (full || s->nodes[v]->kind != TN_NODE_COUNTRY) {
+        /* A country node is its own country (snap.h): no record read. */
+        if (full || s->country_of[v] != (int64_t) v) {
             of[v] = (int64_t) k;
             gv[k++] = (int64_t) v;
         }

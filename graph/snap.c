@@ -170,12 +170,13 @@ static int64_t find(const snap_index_t *ix, tn_node_t *const *nodes, const char 
  * (the caller unbuilds). */
 static int alloc_built(tn_snap_t *s) {
     size_t n = s->nnodes, m = s->npairs;
-    s->pa = tn_arena_calloc(&s->arena, m, sizeof *s->pa);
-    s->pb = tn_arena_calloc(&s->arena, m, sizeof *s->pb);
-    s->country_of = tn_arena_calloc(&s->arena, n, sizeof *s->country_of);
-    s->is_unit = tn_arena_calloc(&s->arena, n, 1);
-    s->adj_off = tn_arena_calloc(&s->arena, n + 1, sizeof *s->adj_off);
-    s->adj_pair = tn_arena_calloc(&s->arena, 2 * m, sizeof *s->adj_pair);
+    /* Each is filled whole by build or derivation: not zeroed first. */
+    s->pa = tn_arena_alloc(&s->arena, m, sizeof *s->pa);
+    s->pb = tn_arena_alloc(&s->arena, m, sizeof *s->pb);
+    s->country_of = tn_arena_alloc(&s->arena, n, sizeof *s->country_of);
+    s->is_unit = tn_arena_alloc(&s->arena, n, 1);
+    s->adj_off = tn_arena_alloc(&s->arena, n + 1, sizeof *s->adj_off);
+    s->adj_pair = tn_arena_alloc(&s->arena, 2 * m, sizeof *s->adj_pair);
     return s->pa && s->pb && s->country_of && s->is_unit && s->adj_off && s->adj_pair ? 0 : -1;
 }
 
@@ -304,27 +305,44 @@ static size_t sort_unique(const char **v, size_t n) {
  * entry of 'keys' kept) and the current records of the sorted, distinct
  * 'keys' ('current' answers NULL for one now absent) into 'out', in key
  * order. map[i] receives the new index of old entry i (or of the record
- * that replaced it), or -1 when it was removed. Returns the new count. */
+ * that replaced it), or -1 when it was removed; at[j] (when 'at' is not
+ * NULL) the new index of keys[j]'s record or -1, and was[j] whether an
+ * old entry had that key. Returns the new count. */
 typedef const void *current_fn(const tn_model_t *m, const char *key);
 typedef const char *key_fn(const void *rec);
 
 static size_t merge(void *const *old, size_t n_old, const char **keys, size_t nk,
                     const tn_model_t *m, current_fn *current, key_fn *key, void **out,
-                    int64_t *map) {
-    size_t i = 0, j = 0, k = 0;
-    while (i < n_old || j < nk) {
-        int c = i == n_old ? 1 : j == nk ? -1 : strcmp(key(old[i]), keys[j]);
-        if (c < 0) {
-            map[i] = (int64_t) k;
-            out[k++] = old[i++];
-            continue;
+                    int64_t *map, int64_t *at, unsigned char *was) {
+    size_t i = 0, k = 0;
+    for (size_t j = 0; j < nk; j++) {
+        /* Where keys[j] goes among the old entries: a binary search, so
+         * only O(log n) old records are read per change, not all of them. */
+        size_t lo = i, hi = n_old;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(key(old[mid]), keys[j]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        const void *now = current(m, keys[j++]);
-        if (c == 0)             /* replaced (it moves to the new record) or removed */
-            map[i++] = now != NULL ? (int64_t) k : -1;
+        memcpy(out + k, old + i, (lo - i) * sizeof *out);
+        for (; i < lo; i++)
+            map[i] = (int64_t) k++;
+        const void *now = current(m, keys[j]);
+        int existed = i < n_old && strcmp(key(old[i]), keys[j]) == 0;
+        if (existed)
+            map[i++] = now != NULL ? (int64_t) k : -1;  /* replaced, or removed */
+        if (at != NULL) {
+            at[j] = now != NULL ? (int64_t) k : -1;
+            was[j] = (unsigned char) existed;
+        }
         if (now != NULL)
             out[k++] = (void *) now;
     }
+    memcpy(out + k, old + i, (n_old - i) * sizeof *out);
+    for (; i < n_old; i++)
+        map[i] = (int64_t) k++;
     return k;
 }
 
@@ -335,6 +353,62 @@ static const void *current_pair(const tn_model_t *m, const char *key) {
 static const char *node_key(const void *rec) { return ((const tn_node_t *) rec)->id; }
 static const char *pair_key(const void *rec) { return ((const tn_pair_t *) rec)->key; }
 
+typedef struct vend {
+    int64_t v, k;               /* vertex, and a new pair index ending there */
+} vend_t;
+
+static int cmp_vend(const void *x, const void *y) {
+    const vend_t *a = x, *b = y;
+    if (a->v != b->v)
+        return a->v < b->v ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* The adjacency of 's' from prev's, when the vertices are the same: each
+ * list is prev's, renumbered by pmap (which keeps the order) without the
+ * removed pairs, merged with the pairs added at its vertex. Sequential
+ * reads and writes, where a layout from scratch scatters. */
+static tn_code_t adjacency_from(tn_snap_t *s, const tn_snap_t *prev, const int64_t *pmap,
+                                const int64_t *at, const unsigned char *was, size_t nk,
+                                tn_error_t *err) {
+    size_t n = s->nnodes, cap = 2 * s->npairs, ne = 0;
+    vend_t *ends = malloc((nk ? 2 * nk : 1) * sizeof *ends);
+    if (ends == NULL)
+        return tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
+    for (size_t j = 0; j < nk; j++) {
+        if (at[j] < 0 || was[j])
+            continue;               /* removed, or replaced in place */
+        ends[ne++] = (vend_t){ s->pa[at[j]], at[j] };
+        ends[ne++] = (vend_t){ s->pb[at[j]], at[j] };
+    }
+    qsort(ends, ne, sizeof *ends, cmp_vend);
+    size_t w = 0, e = 0;
+    int bad = 0;
+    for (size_t v = 0; v < n && !bad; v++) {
+        s->adj_off[v] = w;
+        for (size_t t = prev->adj_off[v]; t < prev->adj_off[v + 1] && !bad; t++) {
+            int64_t q = pmap[prev->adj_pair[t]];
+            if (q < 0)
+                continue;
+            while (e < ne && ends[e].v == (int64_t) v && ends[e].k < q && w < cap)
+                s->adj_pair[w++] = (size_t) ends[e++].k;
+            bad = w >= cap;
+            if (!bad)
+                s->adj_pair[w++] = (size_t) q;
+        }
+        while (!bad && e < ne && ends[e].v == (int64_t) v)
+            if (w < cap)
+                s->adj_pair[w++] = (size_t) ends[e++].k;
+            else
+                bad = 1;
+    }
+    free(ends);
+    if (bad || w != cap || e != ne)
+        return tn_error_set(err, TN_ERR_INTERNAL, "a change log that does not match the model");
+    s->adj_off[n] = w;
+    return TN_OK;
+}
+
 tn_code_t tn_snap_derive(tn_snap_t *s, const tn_snap_t *prev, const tn_model_t *m,
                          tn_model_log_t *log, tn_error_t *err) {
     assert(prev->built && !s->built && !log->all);
@@ -344,15 +418,17 @@ tn_code_t tn_snap_derive(tn_snap_t *s, const tn_snap_t *prev, const tn_model_t *
     log->np = sort_unique(log->pairs, log->np);
     int64_t *vmap = malloc((prev->nnodes ? prev->nnodes : 1) * sizeof *vmap);
     int64_t *pmap = malloc((prev->npairs ? prev->npairs : 1) * sizeof *pmap);
+    int64_t *at = malloc((log->np ? log->np : 1) * sizeof *at);
+    unsigned char *was = malloc(log->np ? log->np : 1);
     tn_code_t rc = TN_OK;
-    if (vmap == NULL || pmap == NULL || alloc_built(s) != 0) {
+    if (vmap == NULL || pmap == NULL || at == NULL || was == NULL || alloc_built(s) != 0) {
         rc = tn_error_set(err, TN_ERR_INTERNAL, "out of memory building a snapshot");
         goto out;
     }
     size_t kn = merge((void *const *) prev->nodes, prev->nnodes, log->nodes, log->nn, m,
-                      current_node, node_key, (void **) s->nodes, vmap);
+                      current_node, node_key, (void **) s->nodes, vmap, NULL, NULL);
     size_t kp = merge((void *const *) prev->pairs, prev->npairs, log->pairs, log->np, m,
-                      current_pair, pair_key, (void **) s->pairs, pmap);
+                      current_pair, pair_key, (void **) s->pairs, pmap, at, was);
     if (kn != nn || kp != np) {
         rc = tn_error_set(err, TN_ERR_INTERNAL, "a change log that does not match the model (%zu/%zu nodes, %zu/%zu pairs)", kn, nn, kp, np);
         goto out;
@@ -376,21 +452,17 @@ tn_code_t tn_snap_derive(tn_snap_t *s, const tn_snap_t *prev, const tn_model_t *
         s->pa[pmap[i]] = a;
         s->pb[pmap[i]] = b;
     }
-    for (size_t j = 0, k = 0; j < log->np; j++) {
-        const tn_pair_t *p = tn_model_pair_by_key(m, log->pairs[j]);
-        if (p == NULL)
-            continue;
-        /* Logged pairs land in key order among the kept ones: find each
-         * by walking forward (both are sorted). */
-        while (s->pairs[k] != p)
-            k++;
-        if ((rc = resolve_pair(s, k, err)) != TN_OK)
+    for (size_t j = 0; j < log->np; j++)
+        if (at[j] >= 0 && (rc = resolve_pair(s, (size_t) at[j], err)) != TN_OK)
             goto out;
-    }
-    rc = lay_out_adjacency(s, err);
+    /* Vertices unchanged: edit the last adjacency; else lay it out anew. */
+    rc = log->nn == 0 ? adjacency_from(s, prev, pmap, at, was, log->np, err)
+                      : lay_out_adjacency(s, err);
 out:
     free(vmap);
     free(pmap);
+    free(at);
+    free(was);
     if (rc != TN_OK)
         unbuild(s);
     return rc;

@@ -20,6 +20,7 @@
 #include "igraph_bridge.h"
 #include "log.h"
 #include "qpool.h"
+#include "qwarm.h"
 
 typedef struct queue {
     pthread_mutex_t lock;
@@ -166,6 +167,8 @@ static void *worker_main(void *arg) {
     assert(slot < TN_MAX_WORKERS);
     if (q->index == TN_QUEUE_IGRAPH && tn_qpool_workers() == 0)
         tn_igraph_setup();          /* handlers are global: installed by their only user */
+    if (q->index == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0)
+        tn_qwarm_prestart();        /* its resident worker: tied to this thread's life */
     for (;;) {
         pthread_mutex_lock(&q->lock);
         while (q->head == NULL && !jobs->stopping)

@@ -106,6 +106,11 @@ static int worker_start(void) {
     return 0;
 }
 
+void tn_qwarm_prestart(void) {
+    if (w_pid == 0 && worker_start() != 0)
+        tn_log(TN_LOG_WARN, "cannot start a resident query worker yet: %s", strerror(errno));
+}
+
 void tn_qwarm_scores_free(tn_qwarm_scores_t *sc) {
     free(sc->gv);
     free(sc->res);

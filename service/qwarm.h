@@ -41,6 +41,10 @@
 /* The argument that makes twinnetd a resident worker (main.c). */
 #define TN_QWARM_ARG "--query-worker"
 
+/* Start this thread's worker now rather than at its first query (each
+ * igraph-queue thread calls it once, at its start). Best effort. */
+void tn_qwarm_prestart(void);
+
 /* A worker's answer: the raw scores of graph vertices, each the snapshot
  * vertex gv[i] (centrality.h, tn_cmemo_t). */
 typedef struct tn_qwarm_scores {

@@ -11,15 +11,23 @@ typedef struct tn_arena_block {
     max_align_t data[];             /* the allocation, aligned for any type */
 } tn_arena_block_t;
 
-void *tn_arena_calloc(tn_arena_t *a, size_t n, size_t size) {
+static void *arena_get(tn_arena_t *a, size_t n, size_t size, int zero) {
     if (size != 0 && n > (SIZE_MAX - sizeof(tn_arena_block_t)) / size)
         return NULL;
-    tn_arena_block_t *b = calloc(1, sizeof *b + n * size);
+    tn_arena_block_t *b = zero ? calloc(1, sizeof *b + n * size) : malloc(sizeof *b + n * size);
     if (b == NULL)
         return NULL;
     b->prev = a->last;
     a->last = b;
     return b->data;
+}
+
+void *tn_arena_calloc(tn_arena_t *a, size_t n, size_t size) {
+    return arena_get(a, n, size, 1);
+}
+
+void *tn_arena_alloc(tn_arena_t *a, size_t n, size_t size) {
+    return arena_get(a, n, size, 0);
 }
 
 void tn_arena_free(tn_arena_t *a) {

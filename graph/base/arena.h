@@ -24,6 +24,10 @@ typedef struct tn_arena {
  * overflow. */
 void *tn_arena_calloc(tn_arena_t *a, size_t n, size_t size);
 
+/* The same, not zeroed: for arrays the caller fills whole (zeroing a large
+ * one costs as much as filling it). */
+void *tn_arena_alloc(tn_arena_t *a, size_t n, size_t size);
+
 /* Release every allocation of 'a'; it is empty again. Accepts NULL. */
 void tn_arena_free(tn_arena_t *a);
 

@@ -185,38 +185,6 @@ class Stop(unittest.TestCase):
                 self.assertNotEqual(moved, [], "query %d did not move after %d began: %r"
                                     % (me, other, events))
 
-    def test_deadline_and_cancel_kill_the_resident_worker(self):
-        """closeness with a cutoff runs whole, in the resident worker; a
-        deadline kills it, a cancel kills its successor, and a third
-        query gets a new one."""
-        with self.d.client(timeout=60) as c:
-            t0 = time.monotonic()
-            err, _ = c.request("query.centrality", {"metric": "closeness", "cutoff": 1000,
-                                                    "deadline_ms": 400, "as_of": 9011})
-            late = time.monotonic() - t0 - 0.4
-            self.assertIsNotNone(err)
-            self.assertEqual(err["code"], "timeout")
-            self.assertEqual(resident_workers(self.d.pid), [])
-            self.assertLess(late, 1.0, "timeout answered %.3f s after the deadline" % late)
-            mid = c.send_request("query.centrality", {"metric": "closeness", "cutoff": 1000,
-                                                      "as_of": 9012, "deadline_ms": 600000})
-            t_end = time.monotonic() + 10
-            while resident_workers(self.d.pid) == [] and time.monotonic() < t_end:
-                time.sleep(0.01)
-            self.assertNotEqual(resident_workers(self.d.pid), [], "no resident worker started")
-            time.sleep(0.2)
-            t1 = time.monotonic()
-            c.notify("cancel", [{"msgid": mid}])
-            err, _ = c.wait_response(mid, timeout=30)
-            dt = time.monotonic() - t1
-            self.assertEqual(err["code"], "cancelled")
-            self.assertEqual(resident_workers(self.d.pid), [])
-            self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
-            res = c.call("query.centrality", {"metric": "pagerank", "top": 3, "as_of": 9013})
-            self.assertEqual(len(res["items"]), 3)
-            print("resident: deadline answered %.0f ms late, cancel in %.0f ms"
-                  % (late * 1e3, dt * 1e3), file=sys.stderr)
-
     def test_cancel_kills_the_workers(self):
         with self.d.client(timeout=60) as c:
             mid = c.send_request("query.centrality", {"metric": "closeness", "as_of": 9002,
@@ -238,15 +206,15 @@ class Stop(unittest.TestCase):
 
 class Resident(unittest.TestCase):
     """Whole metrics (pagerank here) run in the igraph thread's resident
-    worker: started on first use, kept across epochs, replaced after a
+    worker: started with the thread, kept across epochs, replaced after a
     crash."""
 
     def test_worker_stays_across_epochs_and_agrees(self):
         with h.Daemon(args=["--workers", "1"]) as d, d.client() as c:
-            self.assertEqual(resident_workers(d.pid), [])
-            first = c.call("query.centrality", {"metric": "pagerank", "top": 20, "kind": "city"})
             w = resident_workers(d.pid)
-            self.assertEqual(len(w), 1)
+            self.assertEqual(len(w), 1, "started with its igraph thread")
+            first = c.call("query.centrality", {"metric": "pagerank", "top": 20, "kind": "city"})
+            self.assertEqual(resident_workers(d.pid), w)
             cities = first["items"]
             pair = {"a": cities[0]["id"], "b": cities[-1]["id"], "kind": "friendly"}
             c.call("pair.upsert", {"pair": pair})
@@ -314,6 +282,64 @@ class Shutdown(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 5.0)
         self.assertFalse(os.path.exists("/proc/%d" % w[0]), "the worker outlived the daemon")
         c.close()
+
+
+class ResidentStop(unittest.TestCase):
+    """Deadline and cancel of a whole metric: closeness with a cutoff, in
+    the one resident worker of --workers 1."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = h.Daemon(empty=True, args=["--workers", "1"]).start()
+        nodes, pairs = h.generated_graph(5, 30000, n_countries=50, n_provinces=100, n_cities=8000)
+        with cls.d.client(timeout=300) as c:
+            h.load_batch(c, nodes, pairs, chunk=20000, timeout=300)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def wait_worker(self, other_than=()):
+        t_end = time.monotonic() + 10
+        while time.monotonic() < t_end:
+            w = [p for p in resident_workers(self.d.pid) if p not in other_than]
+            if w:
+                return w
+            time.sleep(0.01)
+        self.fail("no resident worker")
+
+    def test_deadline_and_cancel_kill_the_resident_worker(self):
+        """A deadline kills the worker, a cancel kills its successor, and a
+        third query gets a new one; each answer comes within a second."""
+        first = self.wait_worker()              # started with its thread
+        self.assertEqual(len(first), 1)
+        with self.d.client(timeout=60) as c:
+            t0 = time.monotonic()
+            err, _ = c.request("query.centrality", {"metric": "closeness", "cutoff": 1000,
+                                                    "deadline_ms": 400, "as_of": 9011})
+            late = time.monotonic() - t0 - 0.4
+            self.assertIsNotNone(err)
+            self.assertEqual(err["code"], "timeout")
+            self.assertEqual(resident_workers(self.d.pid), [], "killed and reaped")
+            self.assertLess(late, 1.0, "timeout answered %.3f s after the deadline" % late)
+            mid = c.send_request("query.centrality", {"metric": "closeness", "cutoff": 1000,
+                                                      "as_of": 9012, "deadline_ms": 600000})
+            second = self.wait_worker(first)
+            time.sleep(0.3)
+            t1 = time.monotonic()
+            c.notify("cancel", [{"msgid": mid}])
+            err, _ = c.wait_response(mid, timeout=30)
+            dt = time.monotonic() - t1
+            self.assertEqual(err["code"], "cancelled")
+            self.assertEqual(resident_workers(self.d.pid), [])
+            self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
+            res = c.call("query.centrality", {"metric": "pagerank", "top": 3, "as_of": 9013})
+            self.assertEqual(len(res["items"]), 3)
+            third = resident_workers(self.d.pid)
+            self.assertEqual(len(third), 1)
+            self.assertNotIn(third[0], first + second)
+            print("resident: deadline answered %.0f ms late, cancel in %.0f ms"
+                  % (late * 1e3, dt * 1e3), file=sys.stderr)
 
 
 class Memo(unittest.TestCase):

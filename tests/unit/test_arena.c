@@ -25,6 +25,14 @@ static void test_arena_gives_zeroed_aligned_arrays(void) {
     if (x != NULL)
         x[99] = 7;                     /* writable to its end */
     CHECK(tn_arena_calloc(&a, SIZE_MAX / 2, 4) == NULL);   /* overflow */
+    /* Not zeroed: aligned, writable, and released with the rest. */
+    int64_t *raw = tn_arena_alloc(&a, 1000, sizeof *raw);
+    CHECK(raw != NULL);
+    CHECK_EQ_INT((uintptr_t) raw % alignof(max_align_t), 0);
+    for (int i = 0; raw != NULL && i < 1000; i++)
+        raw[i] = i;
+    CHECK(raw == NULL || raw[999] == 999);
+    CHECK(tn_arena_alloc(&a, SIZE_MAX / 2, 4) == NULL);
     tn_arena_free(&a);
     CHECK(a.last == NULL);
     tn_arena_free(&a);                  /* twice is fine, as is NULL */
