@@ -198,9 +198,10 @@ static void node_free(tn_node_t *n) {
 static void pair_free(tn_pair_t *p) {
     if (p == NULL)
         return;
-    free(p->a);
-    free(p->b);
-    free(p->key);
+    if (p->key == NULL) {       /* not packed yet (pack_ends): a and b are their own */
+        free(p->a);
+        free(p->b);
+    }
     free(p->since);
     free(p->source);
     free(p);
@@ -355,6 +356,34 @@ char *tn_pair_key(const char *a, const char *b) {
     return k;
 }
 
+/* The pair and its a, b and key in one block: a million pairs would be
+ * four million small allocations otherwise, each with the allocator's
+ * overhead on top of its bytes. Returns the packed pair (the old one is
+ * freed), or NULL on out-of-memory (the old one is left as it was). */
+static tn_pair_t *pack_ends(tn_pair_t *p) {
+    size_t la = strlen(p->a), lb = strlen(p->b);
+    tn_pair_t *q = malloc(sizeof *q + 2 * (la + lb + 2));
+    if (q == NULL)
+        return NULL;
+    *q = *p;
+    char *blk = (char *) (q + 1);
+    memcpy(blk, p->a, la + 1);
+    memcpy(blk + la + 1, p->b, lb + 1);
+    char *key = blk + la + lb + 2;
+    const char *lo = strcmp(p->a, p->b) > 0 ? p->b : p->a, *hi = lo == p->a ? p->b : p->a;
+    size_t llo = strlen(lo);
+    memcpy(key, lo, llo);
+    key[llo] = '\x1f';
+    memcpy(key + llo + 1, hi, strlen(hi) + 1);
+    q->a = blk;
+    q->b = blk + la + 1;
+    q->key = key;
+    free(p->a);
+    free(p->b);
+    free(p);
+    return q;
+}
+
 static const char *const pair_fields[] = {
     "a", "b", "kind", "since", "source", "confidence", NULL
 };
@@ -408,8 +437,11 @@ tn_code_t tn_pair_from_val(const tn_val_t *v, int64_t index, tn_pair_t **out, tn
             fail(&vc, "since", "must be an int year or a date string");
         }
     }
-    if (!vc.failed && (p->key = tn_pair_key(p->a, p->b)) == NULL)
+    tn_pair_t *packed;
+    if (!vc.failed && (packed = pack_ends(p)) == NULL)
         oom(&vc);
+    else if (!vc.failed)
+        p = packed;
     if (vc.failed) {
         pair_free(p);
         return err && err->code != TN_OK ? err->code : TN_ERR_INVALID_PARAMS;

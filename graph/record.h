@@ -60,16 +60,18 @@ typedef struct tn_node {
     unsigned char has_lat, has_lon, has_population;
 } tn_node_t;
 
+/* The small fields first, then the pointers: no padding (56 bytes). */
 typedef struct tn_pair {
     atomic_int refs;
-    char *a, *b;          /* as the client gave them */
-    char *key;            /* min(a,b) "\x1f" max(a,b): the unordered identity */
     tn_pair_kind_t kind;
     int since_year;       /* 0 when unknown */
+    tn_conf_t confidence; /* absent = high (docs/protocol.md, "Data model") */
+    char *a, *b;          /* as the client gave them */
+    char *key;            /* min(a,b) "\x1f" max(a,b): the unordered identity;
+                             a, b and key live in the pair's own block */
     char *since;          /* the string form as given ("2019-04"); NULL when
                              given as an int year or absent */
     char *source;         /* NULL when absent */
-    tn_conf_t confidence; /* absent = high (docs/protocol.md, "Data model") */
 } tn_pair_t;
 
 const char *tn_node_kind_name(tn_node_kind_t k);   /* "country" ... */

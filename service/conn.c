@@ -88,6 +88,8 @@ struct tn_conn {
     int eof;                      /* peer half-closed: finish replies, then close */
     uint64_t t_read;              /* when the last read returned: the requests' start */
     int idle_armed;               /* the idle timer was armed in this loop pass */
+    int idle_pending;             /* the idle timer is added (it fires at least once more) */
+    uint64_t active_ns;           /* the last activity (arm_idle) */
     struct event *msg_timer;      /* a partial message must complete in time */
     int msg_armed;                /* msg_timer is pending */
     struct event *idle_timer;
@@ -155,8 +157,19 @@ static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     (void) fd;
     (void) what;
     tn_conn_t *c = arg;
+    c->idle_pending = 0;
     if (c->closing)
         return;
+    /* The timer is not moved on each activity (arm_idle only notes the
+     * time): when it fires early, it waits out the rest. */
+    uint64_t now = tn_now_ns(), due = c->active_ns + (uint64_t) c->srv->cfg.idle_timeout_s * 1000000000u;
+    if (now < due) {
+        uint64_t left = due - now;
+        struct timeval tv = { (time_t) (left / 1000000000u), (suseconds_t) (left % 1000000000u / 1000u) + 1 };
+        if (evtimer_add(c->idle_timer, &tv) == 0)
+            c->idle_pending = 1;
+        return;
+    }
     size_t pending = evbuffer_get_length(c->out);
     if (c->caller.jobs_in_flight > 0 || (c->caller.subscribed && pending == 0)) {
         arm_idle(c);
@@ -167,12 +180,19 @@ static void idle_timeout_cb(evutil_socket_t fd, short what, void *arg) {
     close_after_flush(c);
 }
 
+/* Note activity now. The timer itself is added only when none is pending
+ * (an add takes the event base's lock and reorders its timer heap: once
+ * per read was a measurable part of a small request's cost). */
 static void arm_idle(tn_conn_t *c) {
     int s = c->srv->cfg.idle_timeout_s;
     if (c->idle_timer == NULL || s <= 0)
         return;
+    c->active_ns = tn_now_ns();
+    if (c->idle_pending)
+        return;
     struct timeval tv = { s, 0 };
-    evtimer_add(c->idle_timer, &tv);
+    if (evtimer_add(c->idle_timer, &tv) == 0)
+        c->idle_pending = 1;
 }
 
 static void auth_deadline_cb(evutil_socket_t fd, short what, void *arg) {

@@ -11,6 +11,7 @@
  */
 #include "writer.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ struct tn_writer {
     pthread_mutex_t lock;           /* guards 'published' */
     tn_snap_t *published;
     char *home;
+    size_t imported;                /* records imported since the heap was last trimmed */
+    uint64_t last_import_ns;        /* when the last of them came */
     pthread_mutex_t audit_lock;     /* guards 'audit' */
     tn_val_t audit;                 /* array of entries, oldest first */
 };
@@ -215,15 +218,42 @@ static void run_save(tn_writer_t *w, tn_job_t *job) {
         job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory");
 }
 
+/* Records a committed import brought (its nodes and pairs arrays). */
+static size_t import_records(const tn_job_t *j) {
+    if (!j->committed || j->change != TN_CHANGE_BATCH)
+        return 0;
+    size_t n = 0;
+    const tn_val_t *a = tn_map_get(&j->opts, "nodes"), *b = tn_map_get(&j->opts, "pairs");
+    n += a && a->type == TN_V_ARR ? a->u.a.n : 0;
+    n += b && b->type == TN_V_ARR ? b->u.a.n : 0;
+    return n;
+}
+
+/* After a large import, give the kernel back the heap's free pages: the
+ * decoded requests and the replaced snapshots leave a few hundred bytes a
+ * record of free space that malloc would otherwise keep (main.c keeps
+ * freed memory on purpose, for the small changes that follow). Done from
+ * the idle tick a second after the last import, once the loop thread has
+ * freed those requests and the old snapshot. */
+#define TRIM_AFTER_RECORDS 10000
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
 void tn_writer_batch(tn_job_t *list, void *arg) {
     tn_writer_t *w = arg;
     int changed = 0;
+    size_t imported = 0;
     for (tn_job_t *j = list; j; j = j->next) {
         if (j->kind == TN_JOB_SAVE)
             run_save(w, j);
         else
             run_change(w, j);
         changed |= j->committed;
+        imported += import_records(j);
     }
     if (!changed)
         return;
@@ -237,6 +267,9 @@ void tn_writer_batch(tn_job_t *list, void *arg) {
         }
     }
     publish(w);
+    w->imported += imported;
+    if (imported > 0)
+        w->last_import_ns = now_ns();
     if (w->store && tn_store_wants_compact(w->store)) {
         tn_error_t err = TN_ERROR_INIT;
         if (tn_store_compact(w->store, w->model, &err) != TN_OK) {
@@ -252,6 +285,10 @@ void tn_writer_tick(void *arg) {
     tn_writer_t *w = arg;
     if (w->store)
         tn_store_tick(w->store);
+    if (w->imported >= TRIM_AFTER_RECORDS && now_ns() - w->last_import_ns >= 1000000000u) {
+        w->imported = 0;
+        malloc_trim(0);
+    }
 }
 
 static int entry_matches(const tn_val_t *e, int64_t from, int64_t to, const char *node,
