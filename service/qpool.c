@@ -65,6 +65,7 @@ static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
 void tn_qpool_configure(int workers, int test_hooks) {
     g_workers = workers;
     g_test_hooks = test_hooks;
+    tn_qwarm_configure(test_hooks ? getenv("TN_TEST_WORKER_EXEC") : NULL);
     g_memo_query = tn_query_find("query.centrality");
 }
 

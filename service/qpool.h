@@ -33,7 +33,10 @@
  *   TN_TEST_WORKER_ABORT_TOP=K  a query whose "top" is K aborts in its child;
  *   TN_TEST_PART_ABORT_TOP=K    ... part 1 of its split aborts instead;
  *   TN_TEST_WORKER_HANG_TOP=K   a whole metric with "top" K never gets an
- *                               answer from its resident worker (qwarm.h). */
+ *                               answer from its resident worker (qwarm.h);
+ *   TN_TEST_WORKER_EXEC=PATH    resident workers execute PATH instead of
+ *                               this binary (one that cannot run: the
+ *                               fallback to per-query children). */
 void tn_qpool_configure(int workers, int test_hooks);
 
 /* The --workers setting (0: queries run on the daemon's igraph thread). */

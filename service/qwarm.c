@@ -30,6 +30,33 @@
  * has its own, so no lock. */
 static _Thread_local pid_t w_pid;
 static _Thread_local int w_fd = -1;
+/* Set once a worker could not be started: the per-query fork serves. */
+static _Atomic int w_disabled;
+/* What a worker executes: this binary (tests may name another). */
+static const char *w_exe = "/proc/self/exe";
+
+/* Its environment: ours, plus OMP_NUM_THREADS=1 unless it is set. Debian's
+ * igraph runs PRPACK (pagerank) with OpenMP; N workers are already one per
+ * core, and two OpenMP threads each on a busy machine wait for each other
+ * at every iteration (a cold pagerank at 100,000 pairs took 350 ms instead
+ * of 40 under a compiler's load). Made before any thread starts. */
+static char **w_envp;
+
+void tn_qwarm_configure(const char *exe) {
+    extern char **environ;
+    if (exe != NULL)
+        w_exe = exe;
+    size_t n = 0;
+    int have = 0;
+    for (char **e = environ; e && *e; e++, n++)
+        have |= strncmp(*e, "OMP_NUM_THREADS=", 16) == 0;
+    w_envp = calloc(n + 2, sizeof *w_envp);
+    if (w_envp == NULL)
+        return;                     /* execv below: our environment as it is */
+    memcpy(w_envp, environ, n * sizeof *w_envp);
+    if (!have)
+        w_envp[n] = "OMP_NUM_THREADS=1";
+}
 
 /* ---- plumbing ---- */
 
@@ -91,7 +118,10 @@ static int worker_start(void) {
             _exit(127);
         close_range(4, ~0u, 0);
         char *argv[] = { "twinnetd", TN_QWARM_ARG, NULL };
-        execv("/proc/self/exe", argv);
+        if (w_envp != NULL)
+            execve(w_exe, argv, w_envp);
+        else
+            execv(w_exe, argv);
         _exit(127);
     }
     int saved = errno;
@@ -107,7 +137,7 @@ static int worker_start(void) {
 }
 
 void tn_qwarm_prestart(void) {
-    if (w_pid == 0 && worker_start() != 0)
+    if (w_pid == 0 && !w_disabled && worker_start() != 0)
         tn_log(TN_LOG_WARN, "cannot start a resident query worker yet: %s", strerror(errno));
 }
 
@@ -119,8 +149,10 @@ void tn_qwarm_scores_free(tn_qwarm_scores_t *sc) {
 }
 
 /* Wait for the worker's answer, forwarding progress and honouring the
- * job's stop flag. 1 scores read, -1 failed (job->rc set). */
+ * job's stop flag. 1 scores read, -1 failed (job->rc set), 0 the worker
+ * could not run at all (exec failed: exit status 127 before any byte). */
 static int await(tn_job_t *job, const tn_qctx_t *ctx, tn_qwarm_scores_t *sc) {
+    int heard = 0;
     for (;;) {
         struct pollfd pf = { .fd = w_fd, .events = POLLIN };
         int r = poll(&pf, 1, 20);
@@ -136,6 +168,7 @@ static int await(tn_job_t *job, const tn_qctx_t *ctx, tn_qwarm_scores_t *sc) {
         char tag;
         if (recv_all(w_fd, &tag, 1) != 0)
             break;
+        heard = 1;
         if (tag == 'P') {
             uint64_t pr[2];
             if (recv_all(w_fd, pr, sizeof pr) != 0)
@@ -171,6 +204,8 @@ static int await(tn_job_t *job, const tn_qctx_t *ctx, tn_qwarm_scores_t *sc) {
     close(w_fd);
     w_pid = 0;
     w_fd = -1;
+    if (!heard && WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        return 0;
     if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
         tn_log(TN_LOG_ERROR, "resident query worker %d (%s) died of signal %d", (int) pid,
                job->method ? job->method : "?", WTERMSIG(st));
@@ -190,7 +225,7 @@ int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_s
     tn_error_clear(&perr);
     /* Options that do not parse are answered by the usual path (the same
      * error); degree needs no igraph; split metrics fork their parts. */
-    if (!ok || !tn_centrality_whole(&co.m))
+    if (!ok || !tn_centrality_whole(&co.m) || w_disabled)
         return 0;
     const tn_snap_t *s = job->snap;
     size_t k = s->nnodes ? s->nnodes : 1;
@@ -222,14 +257,17 @@ int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_s
     head[1 + sizeof co.m] = (char) test_fault;
     memcpy(head + 2 + sizeof co.m, &n64, 8);
     memcpy(head + 10 + sizeof co.m, &ne64, 8);
-    int sent = send_all(w_fd, head, sizeof head) == 0
-               && send_all(w_fd, edges, 2 * ne * sizeof *edges) == 0;
+    /* A failed send (the worker is gone) is found by await as an EOF. */
+    if (send_all(w_fd, head, sizeof head) == 0)
+        send_all(w_fd, edges, 2 * ne * sizeof *edges);
     free(edges);
-    int r = sent ? await(job, ctx, out) : (worker_kill(), -1);
-    if (!sent)
-        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL,
-                               "the worker process running this query failed");
-    if (r < 0)
+    int r = await(job, ctx, out);
+    if (r == 0 && !w_disabled) {
+        w_disabled = 1;
+        tn_log(TN_LOG_WARN, "resident query workers cannot start (exec of this binary failed): "
+               "whole metrics run in a process forked per query instead");
+    }
+    if (r <= 0)
         tn_qwarm_scores_free(out);
     return r;
 }
@@ -318,5 +356,5 @@ int tn_qwarm_main(int fd) {
     tn_igraph_setup();
     while (serve_one(fd) == 0)
         ;
-    return 0;
+    _exit(0);                       /* the daemon is gone: nothing to tidy */
 }

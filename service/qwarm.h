@@ -24,7 +24,9 @@
  * A deadline or cancel kills the worker at the next 20 ms poll; a worker
  * that dies (or is killed) is reaped and its request answered as a stopped
  * or `internal` one; the next query starts a new worker. Workers die with
- * their thread (PR_SET_PDEATHSIG) and run below the daemon's priority.
+ * their thread (PR_SET_PDEATHSIG) and run below the daemon's priority. If
+ * the binary cannot be executed again (no /proc, say), the whole metrics
+ * fall back to the per-query fork, with a warning in the log.
  *
  * The pipe (a stream socket) carries, daemon to worker:
  *   'Q' metric:tn_cmetric_t fault:u8 n:u64 ne:u64 edges:2*ne*i64 (fault: tests)
@@ -40,6 +42,10 @@
 
 /* The argument that makes twinnetd a resident worker (main.c). */
 #define TN_QWARM_ARG "--query-worker"
+
+/* Set once at start-up (tests): the program a worker executes instead
+ * of this binary; NULL keeps this binary. */
+void tn_qwarm_configure(const char *exe);
 
 /* Start this thread's worker now rather than at its first query (each
  * igraph-queue thread calls it once, at its start). Best effort. */
@@ -59,13 +65,13 @@ void tn_qwarm_scores_free(tn_qwarm_scores_t *sc);
 /* Compute 'job' (query.centrality on an igraph-queue thread, its snapshot
  * built) in this thread's resident worker when it is one of the worker's
  * metrics: 1 computed (*out filled, to keep in the memo and rank), -1
- * failed or stopped (job->rc and job->err set), 0 not one of them
- * (nothing done). 'test_fault' (tests): 1 the worker aborts, 2 it never
+ * failed or stopped (job->rc and job->err set), 0 not one of them, or no
+ * worker can be started (nothing answered: the caller forks as before). 'test_fault' (tests): 1 the worker aborts, 2 it never
  * answers; 0 normally. */
 int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_scores_t *out);
 
-/* The worker's main loop on descriptor 'fd' (stdin-like: the daemon's end
- * of the stream); returns the process exit status. */
+/* The worker's main loop on descriptor 'fd' (its end of the stream);
+ * leaves the process with _exit when the daemon closes the stream. */
 int tn_qwarm_main(int fd);
 
 #endif

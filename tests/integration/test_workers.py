@@ -257,6 +257,28 @@ class Resident(unittest.TestCase):
             d.stop()
 
 
+class ResidentFallback(unittest.TestCase):
+    def test_whole_metrics_fork_when_no_worker_can_start(self):
+        """A resident worker that cannot be executed: whole metrics are
+        answered by per-query children, and the log says so once."""
+        os.environ["TN_TEST_WORKER_EXEC"] = "/nonexistent/twinnetd"
+        try:
+            d = h.Daemon(args=["--workers", "1", "--test-hooks", "--log-level", "debug"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_EXEC"]
+        try:
+            with d.client() as c:
+                for as_of in (2015, 2016):
+                    res = c.call("query.centrality", {"metric": "pagerank", "top": 5,
+                                                      "as_of": as_of})
+                    self.assertEqual(len(res["items"]), 5)
+                self.assertEqual(resident_workers(d.pid), [])
+            self.assertEqual(d.log().count("resident query workers cannot start"), 1, d.log())
+            self.assertEqual(d.log().count("query.centrality computed by worker"), 2, d.log())
+        finally:
+            d.stop()
+
+
 class Shutdown(unittest.TestCase):
     def test_shutdown_stops_a_worker_that_never_answers(self):
         """SIGTERM while a resident worker hangs: the running query is
