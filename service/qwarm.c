@@ -23,8 +23,6 @@
 #include "igraph_bridge.h"
 #include "log.h"
 
-/* The same priority step as the per-query children (qpool.c). */
-#define TN_QWARM_NICE 10
 
 /* This thread's worker: pid 0 when there is none. Each igraph-queue thread
  * has its own, so no lock. */
@@ -346,8 +344,13 @@ static int serve_one(int fd) {
     return rc;
 }
 
+/* A resident worker runs at the daemon's own priority, unlike the
+ * per-query children (qpool.c, nice +10): there is at most one per core,
+ * so with the loop thread they oversubscribe the cores by one thread, and
+ * bench/run table 7 ("2 slow whole queries") measured server.ping p99 at
+ * 0.13 ms with both busy; at +10 the same whole metrics ran 25 to 30 %
+ * slower even on an idle machine of this kind. */
 int tn_qwarm_main(int fd) {
-    (void) nice(TN_QWARM_NICE);     /* best effort, as the per-query children */
     /* Keep freed memory in the heap, so the next query's arrays land on
      * pages already faulted in: the point of a resident worker. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);

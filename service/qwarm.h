@@ -24,7 +24,7 @@
  * A deadline or cancel kills the worker at the next 20 ms poll; a worker
  * that dies (or is killed) is reaped and its request answered as a stopped
  * or `internal` one; the next query starts a new worker. Workers die with
- * their thread (PR_SET_PDEATHSIG) and run below the daemon's priority. If
+ * their thread (PR_SET_PDEATHSIG), at the daemon's priority (qwarm.c). If
  * the binary cannot be executed again (no /proc, say), the whole metrics
  * fall back to the per-query fork, with a warning in the log.
  *
