@@ -58,6 +58,7 @@ typedef struct tn_node {
     size_t ntags;
     double lat, lon, population;
     unsigned char has_lat, has_lon, has_population;
+    unsigned char packed; /* the strings above live in the node's own block */
 } tn_node_t;
 
 /* The small fields first, then the pointers: no padding (56 bytes). */
