@@ -51,6 +51,18 @@ def resident_workers(pid):
     return sorted(c for c in all_children(pid) if is_resident(c))
 
 
+def wait_resident(pid, n, within=20.0):
+    """pid's resident workers once there are n (a worker shows as one only
+    after its exec, which takes a while in a sanitizer build)."""
+    t_end = time.monotonic() + within
+    while time.monotonic() < t_end:
+        w = resident_workers(pid)
+        if len(w) == n:
+            return w
+        time.sleep(0.02)
+    return resident_workers(pid)
+
+
 def scores(c, metric, graph, **extra):
     opts = {"metric": metric, "graph": graph, "top": 100000, "deadline_ms": 600000}
     opts.update(extra)
@@ -211,7 +223,7 @@ class Resident(unittest.TestCase):
 
     def test_worker_stays_across_epochs_and_agrees(self):
         with h.Daemon(args=["--workers", "1"]) as d, d.client() as c:
-            w = resident_workers(d.pid)
+            w = wait_resident(d.pid, 1)
             self.assertEqual(len(w), 1, "started with its igraph thread")
             first = c.call("query.centrality", {"metric": "pagerank", "top": 20, "kind": "city"})
             self.assertEqual(resident_workers(d.pid), w)
@@ -239,7 +251,7 @@ class Resident(unittest.TestCase):
         try:
             with d.client() as c:
                 c.call("query.centrality", {"metric": "eigenvector", "top": 5})
-                before = resident_workers(d.pid)
+                before = wait_resident(d.pid, 1)
                 self.assertEqual(len(before), 1)
                 err, _ = c.request("query.centrality", {"metric": "pagerank", "top": 77})
                 self.assertIsNotNone(err, "top 77 should have crashed the resident worker")
@@ -248,7 +260,7 @@ class Resident(unittest.TestCase):
                 self.assertEqual(resident_workers(d.pid), [], "the dead worker is reaped")
                 res = c.call("query.centrality", {"metric": "pagerank", "top": 5})
                 self.assertEqual(len(res["items"]), 5)
-                now = resident_workers(d.pid)
+                now = wait_resident(d.pid, 1)
                 self.assertEqual(len(now), 1)
                 self.assertNotEqual(now, before)
             self.assertIn("resident query worker", d.log())
@@ -292,10 +304,7 @@ class Shutdown(unittest.TestCase):
         c = d.client()
         c.send_request("query.centrality", {"metric": "pagerank", "top": 66,
                                             "deadline_ms": 600000})
-        t_end = time.monotonic() + 10
-        while resident_workers(d.pid) == [] and time.monotonic() < t_end:
-            time.sleep(0.01)
-        w = resident_workers(d.pid)
+        w = wait_resident(d.pid, 1)
         self.assertEqual(len(w), 1)
         time.sleep(0.3)
         t0 = time.monotonic()
@@ -357,7 +366,7 @@ class ResidentStop(unittest.TestCase):
             self.assertLess(dt, 1.0, "cancel answered after %.3f s" % dt)
             res = c.call("query.centrality", {"metric": "pagerank", "top": 3, "as_of": 9013})
             self.assertEqual(len(res["items"]), 3)
-            third = resident_workers(self.d.pid)
+            third = wait_resident(self.d.pid, 1)
             self.assertEqual(len(third), 1)
             self.assertNotIn(third[0], first + second)
             print("resident: deadline answered %.0f ms late, cancel in %.0f ms"
