@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -57,6 +58,12 @@
 static int g_workers;
 static int g_test_hooks;
 static int g_abort_part = -1;          /* child: the part that must abort (tests) */
+static int g_attempt;                  /* child: which fork of its query it is */
+
+/* A child with nothing written and no CPU used after this long is stuck
+ * at its start (run_child); it is replaced at most this many times. */
+#define STUCK_AFTER_MS 2000
+#define STUCK_RETRIES 2
 static const tn_query_def_t *g_memo_query;  /* the query with a score memo */
 /* Every snapshot's memo, in the daemon: the igraph queue's N threads share
  * it (a child has its own copy and one thread). */
@@ -274,6 +281,8 @@ static void child_main(tn_job_t *job, int wfd) {
         abort();
     if (test_abort_top("TN_TEST_PART_ABORT_TOP", &job->opts))
         g_abort_part = 1;
+    while (g_attempt == 0 && test_abort_top("TN_TEST_WORKER_STUCK_TOP", &job->opts))
+        pause();                    /* tests: the first fork of this query never starts */
     atomic_int never = TN_RUN;      /* the daemon stops us by killing */
     child_out_t out = { wfd, 0 };
     tn_qctx_t ctx = { &never, child_progress, &out };
@@ -422,6 +431,119 @@ static void answer_warm(tn_job_t *job, tn_qwarm_scores_t *sc) {
         job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "out of memory");
 }
 
+/* CPU time a process has used, in clock ticks; -1 when unknown. */
+static long cpu_ticks(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *q = strrchr(buf, ')');  /* the name may hold spaces */
+    unsigned long ut, stt;
+    if (q == NULL || sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
+        return -1;
+    return (long) (ut + stt);
+}
+
+/* ... of a query's child and of its parts (a split metric's child waits
+ * for its parts, which do the work). */
+static long tree_ticks(pid_t pid) {
+    long t = cpu_ticks(pid);
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int) pid, (int) pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return t;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    for (char *q = buf, *end; *q; q = end) {
+        long kid = strtol(q, &end, 10);
+        if (end == q)
+            break;
+        long k = cpu_ticks((pid_t) kid);
+        if (k > 0)
+            t += k;
+    }
+    return t;
+}
+
+/* Fork the query's child and read it to the end (or kill it when the job
+ * is stopped: *killed). 0 done, -1 no child (job->rc set), 1 the child
+ * made no sign of life: nothing read and no CPU used by it or its parts
+ * in STUCK_AFTER_MS (checked on the first attempts only). A child forked while another
+ * thread of this process held a lock of the allocator's can wait on it
+ * forever: glibc's malloc takes its locks across fork, but a sanitizer's
+ * allocator does not, and a sanitizer build once hung a test that way.
+ * A query child uses CPU from its first instant, so one that used none
+ * for that long is stuck, and another is forked in its place. */
+static int run_child(tn_job_t *job, const tn_qctx_t *ctx, int attempt, reading_t *rd,
+                     pid_t *pid_out, int *st, int *killed) {
+    *rd = (reading_t){ 0 };
+    *killed = 0;
+    *st = 0;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
+                               strerror(errno));
+        return -1;
+    }
+    /* No thread is half way through changing a memo when the child's copy
+     * is taken (the child reads its memo without the lock). */
+    pthread_mutex_lock(&memo_lock);
+    g_attempt = attempt;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        child_main(job, p[1]);
+    }
+    pthread_mutex_unlock(&memo_lock);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
+                               strerror(errno));
+        return -1;
+    }
+    *pid_out = pid;
+    setpgid(pid, pid);              /* also done by the child: whichever is first */
+    int eof = 0, stuck = 0, polls = 0;
+    while (!eof) {
+        struct pollfd pf = { .fd = p[0], .events = POLLIN };
+        int r = poll(&pf, 1, 20);
+        if (atomic_load(&job->stop) != TN_RUN) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            *killed = 1;
+            break;
+        }
+        if (r > 0) {
+            int got = read_some(p[0], &rd->b);
+            if (got <= 0)
+                eof = 1;
+            take_records(rd, ctx);
+        } else if (r < 0 && errno != EINTR) {
+            break;
+        } else if (r == 0 && attempt < STUCK_RETRIES && rd->b.len == 0
+                   && ++polls == STUCK_AFTER_MS / 20 && tree_ticks(pid) == 0) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            stuck = 1;
+            break;
+        }
+    }
+    close(p[0]);
+    while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+        ;
+    kill(-pid, SIGKILL);            /* parts a dead child left behind */
+    return stuck;
+}
+
 void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
     if (answer_from_memo(job))
         return;
@@ -435,54 +557,20 @@ void tn_qpool_run(tn_job_t *job, const tn_qctx_t *ctx) {
         if (w != 0)
             return;
     }
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
-                               strerror(errno));
-        return;
-    }
-    /* No thread is half way through changing a memo when the child's copy
-     * is taken (the child reads its memo without the lock). */
-    pthread_mutex_lock(&memo_lock);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        child_main(job, p[1]);
-    }
-    pthread_mutex_unlock(&memo_lock);
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
-        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "cannot start a query worker: %s",
-                               strerror(errno));
-        return;
-    }
-    setpgid(pid, pid);              /* also done by the child: whichever is first */
-    reading_t rd = { 0 };
-    int killed = 0, eof = 0;
-    while (!eof) {
-        struct pollfd pf = { .fd = p[0], .events = POLLIN };
-        int r = poll(&pf, 1, 20);
-        if (atomic_load(&job->stop) != TN_RUN) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            killed = 1;
+    reading_t rd;
+    pid_t pid;
+    int st, killed;
+    for (int attempt = 0;; attempt++) {
+        int r = run_child(job, ctx, attempt, &rd, &pid, &st, &killed);
+        if (r < 0)
+            return;                 /* no child: job->rc says why */
+        if (r == 0)
             break;
-        }
-        if (r > 0) {
-            int got = read_some(p[0], &rd.b);
-            if (got <= 0)
-                eof = 1;
-            take_records(&rd, ctx);
-        } else if (r < 0 && errno != EINTR) {
-            break;
-        }
+        tn_log(TN_LOG_WARN, "query worker %d (%s) used no CPU in its first %d ms: stuck at its "
+               "start; starting another", (int) pid, job->method ? job->method : "?",
+               STUCK_AFTER_MS);
+        free(rd.b.p);
     }
-    close(p[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    kill(-pid, SIGKILL);            /* parts a dead child left behind */
     if (killed) {
         job->rc = tn_query_stopped(ctx, &job->err);
     } else if (!rd.have || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {

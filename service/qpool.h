@@ -18,7 +18,9 @@
  * query.centrality's whole metrics go to a resident worker instead
  * (qwarm.h): a per-query child pays a page fault for every page it writes.
  *
- * A deadline or cancel kills the child and its parts (one process group)
+ * A child that neither writes nor uses CPU in its first 2 s (stuck at its
+ * start: see run_child in qpool.c) is killed and forked again, twice at
+ * most. A deadline or cancel kills the child and its parts (one process group)
  * at the next 20 ms poll; a child that dies without an answer is reaped
  * and its request answered `internal`, never the daemon. With --workers 0
  * the single igraph thread of jobs.c runs queries in the daemon as before.
@@ -34,6 +36,9 @@
  *   TN_TEST_PART_ABORT_TOP=K    ... part 1 of its split aborts instead;
  *   TN_TEST_WORKER_HANG_TOP=K   a whole metric with "top" K never gets an
  *                               answer from its resident worker (qwarm.h);
+ *   TN_TEST_WORKER_STUCK_TOP=K  the first child forked for a query with
+ *                               "top" K waits forever before it starts (it
+ *                               is replaced: run_child in qpool.c);
  *   TN_TEST_WORKER_EXEC=PATH    resident workers execute PATH instead of
  *                               this binary (one that cannot run: the
  *                               fallback to per-query children). */

@@ -97,6 +97,29 @@ class Crash(unittest.TestCase):
         finally:
             d.stop()
 
+    def test_child_stuck_at_start_is_replaced(self):
+        """A query's child that never starts (neither writes nor uses CPU)
+        is killed after 2 s and forked again; the query is answered."""
+        os.environ["TN_TEST_WORKER_STUCK_TOP"] = "55"
+        try:
+            d = h.Daemon(args=["--workers", "2", "--test-hooks"]).start()
+        finally:
+            del os.environ["TN_TEST_WORKER_STUCK_TOP"]
+        try:
+            with d.client(timeout=60) as c:
+                t0 = time.monotonic()
+                res = c.call("query.centrality", {"metric": "betweenness", "top": 55})
+                took = time.monotonic() - t0
+                self.assertEqual(len(res["items"]), 55)
+                self.assertGreater(took, 1.9, "answered before the stuck child was found")
+                self.assertEqual(children(d.pid), [])
+            self.assertEqual(d.log().count("stuck at its start; starting another"), 1, d.log())
+            with h.Daemon(args=["--workers", "0"]) as d0, d0.client() as c0:
+                want = c0.call("query.centrality", {"metric": "betweenness", "top": 55})
+            self.assertEqual([i["id"] for i in res["items"]], [i["id"] for i in want["items"]])
+        finally:
+            d.stop()
+
     def test_hooks_need_the_flag(self):
         os.environ["TN_TEST_WORKER_ABORT_TOP"] = "77"
         try:
