@@ -49,6 +49,7 @@
 #include "codec.h"
 #include "igraph_bridge.h"
 #include "log.h"
+#include "qrec.h"
 #include "qwarm.h"
 #include "split.h"
 
@@ -81,20 +82,6 @@ int tn_qpool_workers(void) {
 }
 
 /* ---- plumbing ---- */
-
-static int write_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t) w;
-    }
-    return 0;
-}
 
 typedef struct buf {
     char *p;
@@ -179,9 +166,9 @@ static igraph_error_t split_fork(const igraph_t *g, tn_split_metric_t m, igraph_
             char ok = 0;
             if (igraph_vector_init(&part, 0) == IGRAPH_SUCCESS
                 && tn_split_part(g, m, i, k, &part) == IGRAPH_SUCCESS
-                && write_all(p[1], VECTOR(part), (size_t) n * sizeof(double)) == 0)
+                && tn_qrec_write_all(p[1], VECTOR(part), (size_t) n * sizeof(double)) == 0)
                 ok = 1;
-            write_all(p[1], &ok, 1);
+            tn_qrec_write_all(p[1], &ok, 1);
             _exit(ok ? 0 : 1);
         }
         close(p[1]);
@@ -249,30 +236,6 @@ static igraph_error_t split_fork(const igraph_t *g, tn_split_metric_t m, igraph_
 
 /* ---- the query's child ---- */
 
-typedef struct child_out {
-    int fd;
-    uint64_t last_ns;
-} child_out_t;
-
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
-static void child_progress(void *arg, uint64_t done, uint64_t total) {
-    child_out_t *o = arg;
-    uint64_t t = mono_ns();
-    if (t - o->last_ns < 50000000u && done < total)
-        return;                     /* at most 20 a second reach the daemon */
-    o->last_ns = t;
-    char rec[17];
-    rec[0] = 'P';
-    memcpy(rec + 1, &done, 8);
-    memcpy(rec + 9, &total, 8);
-    write_all(o->fd, rec, sizeof rec);
-}
-
 static void child_main(tn_job_t *job, int wfd) {
     child_setup(wfd);
     tn_igraph_setup();              /* this process's own igraph handlers */
@@ -284,8 +247,8 @@ static void child_main(tn_job_t *job, int wfd) {
     while (g_attempt == 0 && test_abort_top("TN_TEST_WORKER_STUCK_TOP", &job->opts))
         pause();                    /* tests: the first fork of this query never starts */
     atomic_int never = TN_RUN;      /* the daemon stops us by killing */
-    child_out_t out = { wfd, 0 };
-    tn_qctx_t ctx = { &never, child_progress, &out };
+    tn_qrec_out_t out = { wfd, 0 };
+    tn_qctx_t ctx = { &never, tn_qrec_progress, &out };
     tn_val_t result = TN_VAL_NIL;
     tn_error_t err = TN_ERROR_INIT;
     /* The job is on the igraph queue, so tn_query_run brackets igraph. */
@@ -308,9 +271,9 @@ static void child_main(tn_job_t *job, int wfd) {
     if (rc == TN_OK && job->query == g_memo_query
         && tn_centrality_memo_export(job->snap, &job->opts, &m) == 1) {
         uint64_t n = (uint64_t) m.n;
-        if (write_all(wfd, "M", 1) != 0 || write_all(wfd, &n, 8) != 0
-            || write_all(wfd, m.gv, n * 8) != 0 || write_all(wfd, m.res, n * 8) != 0
-            || write_all(wfd, m.deg, n * 8) != 0)
+        if (tn_qrec_write_all(wfd, "M", 1) != 0 || tn_qrec_write_all(wfd, &n, 8) != 0
+            || tn_qrec_write_all(wfd, m.gv, n * 8) != 0 || tn_qrec_write_all(wfd, m.res, n * 8) != 0
+            || tn_qrec_write_all(wfd, m.deg, n * 8) != 0)
             _exit(4);
     }
     char head[13];
@@ -319,7 +282,7 @@ static void child_main(tn_job_t *job, int wfd) {
     head[0] = 'R';
     memcpy(head + 1, &code, 4);
     memcpy(head + 5, &l, 8);
-    if (write_all(wfd, head, sizeof head) != 0 || write_all(wfd, enc, len) != 0)
+    if (tn_qrec_write_all(wfd, head, sizeof head) != 0 || tn_qrec_write_all(wfd, enc, len) != 0)
         _exit(4);
     _exit(0);
 }

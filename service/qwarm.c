@@ -22,7 +22,7 @@
 #include "centrality.h"
 #include "igraph_bridge.h"
 #include "log.h"
-
+#include "qrec.h"
 
 /* This thread's worker: pid 0 when there is none. Each igraph-queue thread
  * has its own, so no lock. */
@@ -57,20 +57,6 @@ void tn_qwarm_configure(const char *exe) {
 }
 
 /* ---- plumbing ---- */
-
-static int send_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t) w;
-    }
-    return 0;
-}
 
 /* Read exactly n bytes (blocking): 0, or -1 on EOF or error. */
 static int recv_all(int fd, void *p, size_t n) {
@@ -256,8 +242,8 @@ int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_s
     memcpy(head + 2 + sizeof co.m, &n64, 8);
     memcpy(head + 10 + sizeof co.m, &ne64, 8);
     /* A failed send (the worker is gone) is found by await as an EOF. */
-    if (send_all(w_fd, head, sizeof head) == 0)
-        send_all(w_fd, edges, 2 * ne * sizeof *edges);
+    if (tn_qrec_write_all(w_fd, head, sizeof head) == 0)
+        tn_qrec_write_all(w_fd, edges, 2 * ne * sizeof *edges);
     free(edges);
     int r = await(job, ctx, out);
     if (r == 0 && !w_disabled) {
@@ -271,30 +257,6 @@ int tn_qwarm_run(tn_job_t *job, const tn_qctx_t *ctx, int test_fault, tn_qwarm_s
 }
 
 /* ---- the worker's side ---- */
-
-typedef struct progress_out {
-    int fd;
-    uint64_t last_ns;
-} progress_out_t;
-
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
-static void progress(void *arg, uint64_t done, uint64_t total) {
-    progress_out_t *o = arg;
-    uint64_t t = mono_ns();
-    if (t - o->last_ns < 50000000u && done < total)
-        return;                     /* at most 20 a second reach the daemon */
-    o->last_ns = t;
-    char rec[17];
-    rec[0] = 'P';
-    memcpy(rec + 1, &done, 8);
-    memcpy(rec + 9, &total, 8);
-    send_all(o->fd, rec, sizeof rec);
-}
 
 /* One request: read it, compute, answer. 0, or -1 when the stream is
  * done (the daemon closed it) or cannot be used any more. */
@@ -324,18 +286,18 @@ static int serve_one(int fd) {
         return -1;
     }
     atomic_int never = TN_RUN;      /* the daemon stops us by killing */
-    progress_out_t po = { fd, 0 };
-    tn_qctx_t ctx = { &never, progress, &po };
+    tn_qrec_out_t po = { fd, 0 };
+    tn_qctx_t ctx = { &never, tn_qrec_progress, &po };
     tn_error_t err = TN_ERROR_INIT;
     int32_t code = (int32_t) tn_centrality_scores((int64_t) n, edges, (size_t) ne, &m, &ctx, res,
                                                   deg, &err);
-    int rc = send_all(fd, "S", 1) == 0 && send_all(fd, &code, 4) == 0 ? 0 : -1;
+    int rc = tn_qrec_write_all(fd, "S", 1) == 0 && tn_qrec_write_all(fd, &code, 4) == 0 ? 0 : -1;
     if (rc == 0 && code == TN_OK) {
-        rc = send_all(fd, res, n * sizeof *res) == 0 && send_all(fd, deg, n * sizeof *deg) == 0
+        rc = tn_qrec_write_all(fd, res, n * sizeof *res) == 0 && tn_qrec_write_all(fd, deg, n * sizeof *deg) == 0
                  ? 0 : -1;
     } else if (rc == 0) {
         uint64_t len = strnlen(err.message, 500);
-        rc = send_all(fd, &len, 8) == 0 && send_all(fd, err.message, len) == 0 ? 0 : -1;
+        rc = tn_qrec_write_all(fd, &len, 8) == 0 && tn_qrec_write_all(fd, err.message, len) == 0 ? 0 : -1;
     }
     tn_error_clear(&err);
     free(edges);
