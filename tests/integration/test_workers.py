@@ -113,7 +113,10 @@ class Crash(unittest.TestCase):
                 self.assertEqual(len(res["items"]), 55)
                 self.assertGreater(took, 1.9, "answered before the stuck child was found")
                 self.assertEqual(children(d.pid), [])
-            self.assertEqual(d.log().count("stuck at its start; starting another"), 1, d.log())
+            # At least the first fork; a later one too only on a machine so
+            # loaded that a child got no CPU for 2 s (then replaced as well).
+            self.assertGreaterEqual(d.log().count("stuck at its start; starting another"), 1,
+                                    d.log())
             with h.Daemon(args=["--workers", "0"]) as d0, d0.client() as c0:
                 want = c0.call("query.centrality", {"metric": "betweenness", "top": 55})
             self.assertEqual([i["id"] for i in res["items"]], [i["id"] for i in want["items"]])
