@@ -2,10 +2,10 @@
  * jobs.c -- worker threads and their queues (see jobs.h).
  *
  * Locking: each queue has a mutex and a condition variable; the done list
- * has its own mutex. Snapshots are built lazily by whichever worker first
- * needs one, under snap_lock (tn_snap_build is idempotent but not
- * thread-safe). Nothing here touches a connection: results travel back to
- * the loop, which owns every socket.
+ * has its own mutex. A job's snapshot is the writer's, built when it was
+ * published (graph/snap.h, a line), so workers only read it. Nothing here
+ * touches a connection: results travel back to the loop, which owns every
+ * socket.
  */
 #include "jobs.h"
 
@@ -39,7 +39,6 @@ struct tn_jobs {
     queue_t q[TN_QUEUE_COUNT];
     size_t max_queued;
     atomic_int stopping;
-    pthread_mutex_t snap_lock;
     pthread_mutex_t done_lock;
     tn_job_t *done_head, *done_tail;
     struct event *done_ev;
@@ -72,17 +71,16 @@ static void report_progress(void *arg, uint64_t done, uint64_t total) {
     atomic_store(&job->progress_done, done);
 }
 
-static void run_job(tn_jobs_t *jobs, tn_job_t *job) {
+static void run_job(tn_job_t *job) {
     tn_qctx_t ctx = { &job->stop, report_progress, job };
     if (atomic_load(&job->stop) != TN_RUN) {
         job->rc = tn_query_stopped(&ctx, &job->err);
         return;
     }
-    pthread_mutex_lock(&jobs->snap_lock);
-    job->rc = tn_snap_build(job->snap, &job->err);
-    pthread_mutex_unlock(&jobs->snap_lock);
-    if (job->rc != TN_OK)
+    if (!job->snap->built) {        /* published snapshots always are */
+        job->rc = tn_error_set(&job->err, TN_ERR_INTERNAL, "snapshot not built");
         return;
+    }
     if (job->queue == TN_QUEUE_IGRAPH && tn_qpool_workers() > 0) {
         /* In a child process (sets enc or result), or from the memo. */
         tn_qpool_run(job, &ctx);
@@ -188,7 +186,7 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&q->lock);
 
         job->next = NULL;
-        run_job(jobs, job);
+        run_job(job);
 
         pthread_mutex_lock(&q->lock);
         q->running[slot] = NULL;
@@ -230,7 +228,6 @@ tn_jobs_t *tn_jobs_start(struct event_base *base, size_t max_queued, tn_jobs_don
     jobs->batch = batch;
     jobs->tick = tick;
     jobs->writer_arg = writer_arg;
-    pthread_mutex_init(&jobs->snap_lock, NULL);
     pthread_mutex_init(&jobs->done_lock, NULL);
     jobs->done_ev = event_new(base, -1, EV_PERSIST, done_cb, jobs);
     if (jobs->done_ev == NULL) {
