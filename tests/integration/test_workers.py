@@ -137,12 +137,15 @@ class Crash(unittest.TestCase):
             d.stop()
 
 
-class Stop(unittest.TestCase):
-    """A betweenness of several seconds, stopped early."""
+class SlowGraph(unittest.TestCase):
+    """One daemon for the class, with a 30,000-pair graph on which path
+    metrics take seconds; WORKERS is its --workers."""
+
+    WORKERS = 2
 
     @classmethod
     def setUpClass(cls):
-        cls.d = h.Daemon(empty=True, args=["--workers", "2"]).start()
+        cls.d = h.Daemon(empty=True, args=["--workers", str(cls.WORKERS)]).start()
         nodes, pairs = h.generated_graph(5, 30000, n_countries=50, n_provinces=100, n_cities=8000)
         with cls.d.client(timeout=300) as c:
             h.load_batch(c, nodes, pairs, chunk=20000, timeout=300)
@@ -150,6 +153,10 @@ class Stop(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.d.stop()
+
+
+class Stop(SlowGraph):
+    """A betweenness of several seconds, stopped early."""
 
     def wait_no_children(self, within):
         t_end = time.monotonic() + within
@@ -341,20 +348,11 @@ class Shutdown(unittest.TestCase):
         c.close()
 
 
-class ResidentStop(unittest.TestCase):
+class ResidentStop(SlowGraph):
     """Deadline and cancel of a whole metric: closeness with a cutoff, in
     the one resident worker of --workers 1."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.d = h.Daemon(empty=True, args=["--workers", "1"]).start()
-        nodes, pairs = h.generated_graph(5, 30000, n_countries=50, n_provinces=100, n_cities=8000)
-        with cls.d.client(timeout=300) as c:
-            h.load_batch(c, nodes, pairs, chunk=20000, timeout=300)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
+    WORKERS = 1
 
     def wait_worker(self, other_than=()):
         t_end = time.monotonic() + 10
